@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The Python tier: lint, type-check and pytest the lossradar SDK in the cached environment.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv=$(bash "$root/scripts/python-env.sh" | tail -n 1)
+cd "$root/trainer"
+"$venv/bin/ruff" check .
+"$venv/bin/mypy"
+"$venv/bin/python" -m pytest -q -p no:cacheprovider

@@ -1,0 +1,131 @@
+// The metrics hub: a `ws` server on 127.0.0.1 that trainers stream into (design.md §2).
+// Plain Node, no `vscode`: the extension and `lossradar serve` both run it.
+import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { MAX_FRAME_BYTES } from '../protocol/wire';
+import type { RunStore } from '../store/runStore';
+import type { MetricRow, Run } from '../store/run';
+import { checkUpgrade, newToken } from './auth';
+import { Session } from './session';
+
+export interface HubOptions {
+  store: RunStore;
+  port?: number;
+  token?: string;
+  /** Ping interval; a peer that misses one ping is dropped at the next (so within 2 intervals). */
+  heartbeatMs?: number;
+  /** A peer that lets this much of our output pile up unread is disconnected. */
+  maxBufferedBytes?: number;
+}
+
+export interface HubEvents {
+  session: [session: Session];
+  runStarted: [run: Run, resumed: boolean];
+  rows: [run: Run, rows: MetricRow[]];
+  runEnded: [run: Run];
+  disconnected: [run: Run];
+  problem: [message: string];
+}
+
+export class Hub extends EventEmitter<HubEvents> {
+  readonly token: string;
+  readonly store: RunStore;
+  private readonly http: http.Server;
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Set<Session>();
+  private readonly heartbeatMs: number;
+  readonly maxBufferedBytes: number;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private requestedPort: number;
+
+  constructor(options: HubOptions) {
+    super();
+    this.store = options.store;
+    this.token = options.token ?? newToken();
+    this.requestedPort = options.port ?? 0;
+    this.heartbeatMs = options.heartbeatMs ?? 10_000;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+    this.http = http.createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('Loss Radar hub: WebSocket only\n');
+    });
+    this.http.on('upgrade', (req, socket, head) => {
+      const verdict = checkUpgrade(req, this.token);
+      if (!verdict.ok) {
+        const text = verdict.status === 401 ? 'Unauthorized' : 'Forbidden';
+        socket.end(`HTTP/1.1 ${verdict.status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${verdict.reason}\n`);
+        this.emit('problem', `refused a connection: ${verdict.reason}`);
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    });
+    this.http.on('clientError', (_err, socket) => socket.destroy());
+  }
+
+  /** Listens on 127.0.0.1 only: other machines on the network must never reach a trainer's hub. */
+  async listen(): Promise<{ url: string; port: number }> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.requestedPort, '127.0.0.1', () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    this.heartbeat = setInterval(() => this.beat(), this.heartbeatMs);
+    this.heartbeat.unref();
+    return { url: this.url, port: this.port };
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  get address(): string {
+    return (this.http.address() as AddressInfo).address;
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}`;
+  }
+
+  /** Runs with a trainer connected now. */
+  liveRunIds(): string[] {
+    return [...this.sessions].flatMap((s) => (s.run ? [s.run.id] : []));
+  }
+
+  sessionFor(runId: string): Session | undefined {
+    for (const s of this.sessions) if (s.run?.id === runId) return s;
+    return undefined;
+  }
+
+  /** Sends a command to the run's trainer; false when it is not connected. */
+  sendCommand(runId: string, command: 'stop' | 'checkpoint'): boolean {
+    const session = this.sessionFor(runId);
+    if (!session) return false;
+    session.send({ type: 'command', command });
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const s of this.sessions) s.ws.close(1001, 'hub shutting down');
+    await Promise.all([...this.sessions].map((s) => s.closed));
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    this.http.closeAllConnections?.();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.store.flushAll();
+  }
+
+  private accept(ws: WebSocket): void {
+    const session = new Session(ws, this);
+    this.sessions.add(session);
+    session.closed.then(() => this.sessions.delete(session));
+    this.emit('session', session);
+  }
+
+  private beat(): void {
+    for (const session of this.sessions) session.heartbeat();
+  }
+}

@@ -1,0 +1,14 @@
+// Non-finite numbers on the wire and on disk: "NaN", "Infinity", "-Infinity" (proto3 JSON convention).
+import type { WireNumber } from './wire';
+
+export function decodeNumber(value: WireNumber): number {
+  if (typeof value === 'number') return value;
+  if (value === 'NaN') return Number.NaN;
+  return value === 'Infinity' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+}
+
+export function encodeNumber(value: number): WireNumber {
+  if (Number.isFinite(value)) return value;
+  if (Number.isNaN(value)) return 'NaN';
+  return value > 0 ? 'Infinity' : '-Infinity';
+}

@@ -1,0 +1,200 @@
+// One run: its files on disk and its series in memory. Plain Node, no `vscode`.
+import { EventEmitter } from 'node:events';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { decodeNumber } from '../protocol/numbers';
+import type { Distribution, EventFrame, Reliability, ScalarRow, WireNumber } from '../protocol/wire';
+import { AppendLog, type FileSink } from './appendLog';
+import { readJsonLines, type LineProblem } from './jsonLines';
+import { effectiveStatus, writeMetaAtomic, type RunMeta, type RunStatus } from './meta';
+import { SeriesSet } from './series';
+
+/** Keys of a flat row on disk that are not metrics. */
+export const RESERVED_KEYS = new Set(['step', 'time', 'source', 'seq', 'rank']);
+
+export interface FlatRow {
+  step: number;
+  time?: number;
+  source?: { file: string; line: number };
+  seq?: number;
+  rank?: number;
+  [metric: string]: unknown;
+}
+
+/** A row as the rest of the host sees it: values decoded to numbers (NaN and ±Infinity included). */
+export interface MetricRow {
+  step: number;
+  time: number | undefined;
+  values: Record<string, number>;
+  source: { file: string; line: number } | undefined;
+  seq: number | undefined;
+  rank: number | undefined;
+}
+
+export interface RunEvents {
+  rows: [rows: MetricRow[]];
+  /** Every row up to this seq is on disk. */
+  durable: [seq: number];
+  ended: [meta: RunMeta];
+  storeError: [err: NodeJS.ErrnoException];
+}
+
+export interface RunOptions {
+  flushMs?: number;
+  sink?: FileSink;
+}
+
+export class Run extends EventEmitter<RunEvents> {
+  readonly series = new SeriesSet();
+  lastStep: number | null = null;
+  lastSeq: number | null = null;
+  rowCount = 0;
+  connected = false;
+  private readonly metricsLog: AppendLog;
+  private readonly distributionsLog: AppendLog;
+  private readonly eventsLog: AppendLog;
+  private readonly alertsLog: AppendLog;
+
+  private constructor(
+    readonly dir: string,
+    public meta: RunMeta,
+    options: RunOptions,
+    tornMetrics: boolean,
+  ) {
+    super();
+    const onError = (err: NodeJS.ErrnoException) => this.emit('storeError', err);
+    const log = (file: string, extra: Partial<ConstructorParameters<typeof AppendLog>[1]> = {}) =>
+      new AppendLog(path.join(dir, file), { flushMs: options.flushMs, sink: options.sink, onError, ...extra });
+    this.metricsLog = log('metrics.jsonl', {
+      startOnFreshLine: tornMetrics,
+      onFlushed: (_lines, mark) => {
+        if (mark >= 0) this.emit('durable', mark);
+      },
+    });
+    this.distributionsLog = log('distributions.jsonl');
+    this.eventsLog = log('events.jsonl');
+    this.alertsLog = log('alerts.jsonl');
+  }
+
+  get id(): string {
+    return this.meta.id;
+  }
+
+  get status(): RunStatus {
+    return effectiveStatus(this.meta, this.connected);
+  }
+
+  static async create(dir: string, meta: RunMeta, options: RunOptions = {}): Promise<Run> {
+    await fsp.mkdir(dir, { recursive: true });
+    await writeMetaAtomic(path.join(dir, 'meta.json'), meta);
+    return new Run(dir, meta, options, false);
+  }
+
+  /** Loads a run from disk; unreadable lines are reported through `problems`, never fatal. */
+  static async load(dir: string, options: RunOptions = {}, problems?: (file: string, p: LineProblem) => void): Promise<Run> {
+    const meta = JSON.parse(await fsp.readFile(path.join(dir, 'meta.json'), 'utf8')) as RunMeta;
+    const metricsPath = path.join(dir, 'metrics.jsonl');
+    const parsed = await readJsonLines<FlatRow>(metricsPath, checkFlatRow);
+    const run = new Run(dir, meta, options, !parsed.endsClean);
+    for (const p of parsed.problems) problems?.(metricsPath, p);
+    const rows: MetricRow[] = [];
+    for (const flat of parsed.items) {
+      // A write retried after a failure can repeat a row that had in fact reached the disk.
+      if (flat.seq !== undefined && run.lastSeq !== null && flat.seq <= run.lastSeq) continue;
+      rows.push(fromFlat(flat));
+      run.track(rows[rows.length - 1]);
+    }
+    return run;
+  }
+
+  /** Rows already validated and de-duplicated by the hub. */
+  append(rows: readonly ScalarRow[], seqs: readonly (number | undefined)[]): MetricRow[] {
+    const out: MetricRow[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      const seq = seqs[i];
+      const flat: FlatRow = { step: row.step };
+      if (row.time !== undefined) flat.time = row.time;
+      const values: Record<string, number> = {};
+      for (const name in row.values) {
+        const wire = row.values[name] as WireNumber;
+        flat[name] = wire;
+        values[name] = decodeNumber(wire);
+      }
+      if (row.source) flat.source = row.source;
+      if (row.rank !== undefined) flat.rank = row.rank;
+      if (seq !== undefined) flat.seq = seq;
+      this.metricsLog.append(JSON.stringify(flat), seq ?? -1);
+      const metricRow: MetricRow = { step: row.step, time: row.time, values, source: row.source, seq, rank: row.rank };
+      this.track(metricRow);
+      out[i] = metricRow;
+    }
+    if (out.length > 0) this.emit('rows', out);
+    return out;
+  }
+
+  appendDistribution(frame: Distribution | Reliability): void {
+    this.distributionsLog.append(JSON.stringify(frame));
+  }
+
+  appendEvent(frame: EventFrame): void {
+    this.eventsLog.append(JSON.stringify({ ...frame, time: Date.now() / 1000 }));
+  }
+
+  appendAlert(alert: object): void {
+    this.alertsLog.append(JSON.stringify(alert));
+  }
+
+  get storeFailing(): boolean {
+    return this.metricsLog.isFailing;
+  }
+
+  async updateMeta(patch: Partial<RunMeta>): Promise<void> {
+    this.meta = { ...this.meta, ...patch, updatedAt: Date.now() / 1000 };
+    await writeMetaAtomic(path.join(this.dir, 'meta.json'), this.meta);
+  }
+
+  async end(status: Exclude<RunStatus, 'running'>, error: string | null): Promise<void> {
+    await this.flush().catch(() => undefined);
+    await this.updateMeta({ status, error, endedAt: Date.now() / 1000 });
+    this.emit('ended', this.meta);
+  }
+
+  /** Writes everything queued; rejects if a file could not be written (the rows stay queued). */
+  async flush(): Promise<void> {
+    const results = await Promise.allSettled(
+      [this.metricsLog, this.distributionsLog, this.eventsLog, this.alertsLog].map((log) => log.flush()),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  dispose(): void {
+    for (const log of [this.metricsLog, this.distributionsLog, this.eventsLog, this.alertsLog]) log.dispose();
+  }
+
+  private track(row: MetricRow): void {
+    this.series.append(row.step, row.values);
+    this.rowCount += 1;
+    if (this.lastStep === null || row.step > this.lastStep) this.lastStep = row.step;
+    if (row.seq !== undefined && (this.lastSeq === null || row.seq > this.lastSeq)) this.lastSeq = row.seq;
+  }
+}
+
+function checkFlatRow(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object';
+  const step = (value as { step?: unknown }).step;
+  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) return 'step: expected integer ≥ 0';
+  return null;
+}
+
+export function fromFlat(flat: FlatRow): MetricRow {
+  const values: Record<string, number> = {};
+  for (const key in flat) {
+    if (RESERVED_KEYS.has(key)) continue;
+    const v = flat[key];
+    if (typeof v === 'number') values[key] = v;
+    else if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') values[key] = decodeNumber(v);
+  }
+  return { step: flat.step, time: flat.time, values, source: flat.source, seq: flat.seq, rank: flat.rank };
+}

@@ -1,0 +1,187 @@
+// The runs folder (design.md §6): lists runs from disk, creates and resumes them, keeps the live ones
+// in memory. Plain Node, no `vscode`, shared by the extension and `lossradar serve`.
+import { EventEmitter } from 'node:events';
+import { promises as fsp } from 'node:fs';
+import * as crypto from 'node:crypto';
+import * as path from 'node:path';
+import { RUN_ID_PATTERN } from '../protocol/wire';
+import type { FileSink } from './appendLog';
+import type { LineProblem } from './jsonLines';
+import { effectiveStatus, type RunMeta, type RunStatus } from './meta';
+import { Run } from './run';
+
+const runIdRe = new RegExp(RUN_ID_PATTERN);
+
+export interface RunSummary {
+  id: string;
+  name: string;
+  status: RunStatus;
+  createdAt: number;
+  endedAt: number | null;
+  dir: string;
+}
+
+export interface RunStoreEvents {
+  created: [run: Run];
+  changed: [];
+  problem: [message: string];
+}
+
+export interface NewRunInfo {
+  id?: string | null;
+  name?: string | null;
+  config?: Record<string, unknown> | null;
+  host?: string | null;
+  pid?: number | null;
+  device?: string | null;
+  sdk?: string | null;
+}
+
+export class RunStore extends EventEmitter<RunStoreEvents> {
+  private readonly loaded = new Map<string, Run>();
+  private readonly loading = new Map<string, Promise<Run | undefined>>();
+
+  constructor(
+    readonly dir: string,
+    private readonly options: { flushMs?: number; sink?: FileSink } = {},
+  ) {
+    super();
+  }
+
+  static isValidRunId(id: string): boolean {
+    return runIdRe.test(id) && id !== '.' && id !== '..';
+  }
+
+  newRunId(name: string | null | undefined): string {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const slug = (name ?? 'run').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'run';
+    return `${stamp}-${slug}-${crypto.randomBytes(3).toString('hex')}`;
+  }
+
+  /** Every run in the folder, newest first; folders without a readable meta.json are left out. */
+  async list(): Promise<RunSummary[]> {
+    let entries: string[];
+    try {
+      entries = await fsp.readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const out: RunSummary[] = [];
+    for (const id of entries) {
+      if (!RunStore.isValidRunId(id)) continue;
+      const live = this.loaded.get(id);
+      let meta: RunMeta | undefined = live?.meta;
+      if (!meta) {
+        try {
+          meta = JSON.parse(await fsp.readFile(path.join(this.dir, id, 'meta.json'), 'utf8')) as RunMeta;
+        } catch {
+          continue;
+        }
+      }
+      out.push({
+        id,
+        name: meta.name,
+        status: live ? live.status : effectiveStatus(meta, false),
+        createdAt: meta.createdAt,
+        endedAt: meta.endedAt,
+        dir: path.join(this.dir, id),
+      });
+    }
+    return out.sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  /** The run in memory, loading it from disk if it exists there. */
+  async get(id: string): Promise<Run | undefined> {
+    if (!RunStore.isValidRunId(id)) return undefined;
+    const live = this.loaded.get(id);
+    if (live) return live;
+    let pending = this.loading.get(id);
+    if (!pending) {
+      pending = this.loadFromDisk(id).finally(() => this.loading.delete(id));
+      this.loading.set(id, pending);
+    }
+    return pending;
+  }
+
+  /** Creates a run, or resumes the one with `info.id` when it exists. */
+  async open(info: NewRunInfo): Promise<{ run: Run; resumed: boolean }> {
+    if (info.id) {
+      if (!RunStore.isValidRunId(info.id)) throw new Error(`bad run id ${JSON.stringify(info.id)}`);
+      const existing = await this.get(info.id);
+      if (existing) {
+        await existing.updateMeta({
+          status: 'running',
+          endedAt: null,
+          error: null,
+          pid: info.pid ?? existing.meta.pid,
+          host: info.host ?? existing.meta.host,
+          device: info.device ?? existing.meta.device,
+        });
+        this.emit('changed');
+        return { run: existing, resumed: true };
+      }
+    }
+    const id = info.id ?? this.newRunId(info.name);
+    const now = Date.now() / 1000;
+    const meta: RunMeta = {
+      id,
+      name: info.name ?? id,
+      config: info.config ?? null,
+      status: 'running',
+      createdAt: now,
+      updatedAt: now,
+      endedAt: null,
+      error: null,
+      host: info.host ?? null,
+      pid: info.pid ?? null,
+      device: info.device ?? null,
+      sdk: info.sdk ?? null,
+      droppedRows: 0,
+    };
+    const run = await Run.create(path.join(this.dir, id), meta, this.options);
+    this.adopt(run);
+    this.emit('created', run);
+    this.emit('changed');
+    return { run, resumed: false };
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!RunStore.isValidRunId(id)) throw new Error(`bad run id ${JSON.stringify(id)}`);
+    const run = this.loaded.get(id);
+    if (run?.connected) throw new Error(`run ${id} is live; stop it first`);
+    run?.dispose();
+    this.loaded.delete(id);
+    await fsp.rm(path.join(this.dir, id), { recursive: true, force: true });
+    this.emit('changed');
+  }
+
+  async flushAll(): Promise<void> {
+    await Promise.allSettled([...this.loaded.values()].map((run) => run.flush()));
+  }
+
+  async dispose(): Promise<void> {
+    await this.flushAll();
+    for (const run of this.loaded.values()) run.dispose();
+    this.loaded.clear();
+  }
+
+  private async loadFromDisk(id: string): Promise<Run | undefined> {
+    const dir = path.join(this.dir, id);
+    try {
+      await fsp.access(path.join(dir, 'meta.json'));
+    } catch {
+      return undefined;
+    }
+    const run = await Run.load(dir, this.options, (file: string, p: LineProblem) =>
+      this.emit('problem', `${file}:${p.line}: ${p.message}`),
+    );
+    this.adopt(run);
+    return run;
+  }
+
+  private adopt(run: Run): void {
+    this.loaded.set(run.id, run);
+    run.on('ended', () => this.emit('changed'));
+  }
+}

@@ -1,0 +1,37 @@
+// The extension as VS Code sees it: the manifest's promises, and a VSIX that holds only what runs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+const root = path.resolve(__dirname, '..', '..');
+const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+test('the manifest runs where the GPU is, activates lazily and contributes the Loss Radar surfaces', () => {
+  assert.equal(manifest.name, 'loss-radar');
+  assert.equal(manifest.displayName, 'Loss Radar');
+  assert.equal(manifest.engines.vscode, '^1.90.0');
+  assert.deepEqual(manifest.extensionKind, ['workspace']);
+  assert.ok(!manifest.activationEvents.includes('*'), 'no eager activation');
+  const container = manifest.contributes.viewsContainers.activitybar[0];
+  assert.equal(container.title, 'Loss Radar');
+  const views = manifest.contributes.views[container.id];
+  assert.deepEqual(views.map((v: { id: string }) => v.id), ['lossradar.live', 'lossradar.runs']);
+  assert.equal(views[0].type, 'webview');
+  const titles = manifest.contributes.commands.filter((c: { category: string }) => c.category === 'Loss Radar').map((c: { title: string }) => c.title);
+  for (const t of ['Launch Experiment', 'Stop Run', 'Open Run Dashboard', 'Start Hub']) assert.ok(titles.includes(t), t);
+  const settings = Object.keys(manifest.contributes.configuration.properties);
+  for (const s of ['lossradar.hub.port', 'lossradar.runsFolder']) assert.ok(settings.includes(s), s);
+});
+
+test('the VSIX holds the bundles, media and manifest, and no sources, tests, maps or node_modules', () => {
+  const listing = execFileSync(path.join(root, 'node_modules', '.bin', 'vsce'), ['ls', '--no-dependencies'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    .split('\n')
+    .filter(Boolean);
+  for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/webview/live.js', 'media/radar.svg', 'protocol/wire.schema.json']) {
+    assert.ok(listing.includes(f), `${f} is packaged`);
+  }
+  const stray = listing.filter((f) => /^(src|test|bench|scripts|webview|node_modules)\/|\.map$|\.ts$/.test(f));
+  assert.deepEqual(stray, []);
+});
