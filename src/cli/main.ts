@@ -1,10 +1,16 @@
 // Entry point of dist/cli.js: `lossradar serve|detect|run …` (design.md §6).
 import { parseArgs, UsageError } from './args';
+import { detect } from './detect';
+import { run } from './run';
 import { serve } from './serve';
 
 const USAGE = `usage:
   lossradar serve [--port N] [--runs DIR] [--token T] [--folder F --discovery-dir D]
-      the hub without VS Code; prints {"url":…,"token":…} once listening`;
+      the hub without VS Code; prints {"url":…,"token":…} once listening
+  lossradar detect FILE.jsonl|FILE.jsonl.gz|RUN_DIR [--format json|text] [--set name=value]…
+      replays a saved run through the detectors; one alert per line; exit 1 if a critical fired
+  lossradar run EXPERIMENT [--python P] [--runs DIR] [-- trainer args…]
+      the hub + the reference trainer (python -m lossradar.train) + a live terminal view`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -19,6 +25,13 @@ async function main(argv: string[]): Promise<number> {
       await stop();
       return 0;
     }
+    case 'run': {
+      const dash = rest.indexOf('--');
+      const own = dash < 0 ? rest : rest.slice(0, dash);
+      return run(parseArgs(own), dash < 0 ? [] : rest.slice(dash + 1));
+    }
+    case 'detect':
+      return detect(parseArgs(rest));
     case undefined:
     case '--help':
     case 'help':

@@ -1,11 +1,12 @@
 // `lossradar serve`: the hub without VS Code (design.md §6).
 import * as path from 'node:path';
+import { AlertMonitor } from '../detect/alertMonitor';
 import { publishHub, defaultDiscoveryDir } from '../discovery/discovery';
 import { Hub } from '../hub/hub';
 import { RunStore } from '../store/runStore';
 import { flag, intFlag, type ParsedArgs } from './args';
 
-export async function serve(args: ParsedArgs, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<{ hub: Hub; stop: () => Promise<void> }> {
+export async function serve(args: ParsedArgs, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<{ hub: Hub; monitor: AlertMonitor; stop: () => Promise<void> }> {
   const runsDir = path.resolve(flag(args, 'runs') ?? path.join('.lossradar', 'runs'));
   const store = new RunStore(runsDir);
   const hub = new Hub({ store, port: intFlag(args, 'port', 0), token: flag(args, 'token'), heartbeatMs: intFlag(args, 'heartbeat-ms', 10_000) });
@@ -15,6 +16,9 @@ export async function serve(args: ParsedArgs, out: NodeJS.WritableStream = proce
   hub.on('runStarted', (run, resumed) => say(`${resumed ? 'resumed' : 'started'} run ${run.id} in ${run.dir}`));
   hub.on('runEnded', (run) => say(`run ${run.id} ${run.meta.status}${run.meta.error ? `: ${run.meta.error}` : ''}`));
   hub.on('disconnected', (run) => say(`run ${run.id} disconnected (${run.rowCount} rows)`));
+  // Alerts go to stdout as JSON lines after the {"url","token"} line, for whoever drives serve.
+  const monitor = new AlertMonitor(hub);
+  monitor.on('alert', (run, alert) => out.write(JSON.stringify({ runId: run.id, alert }) + '\n'));
   const { url } = await hub.listen();
   const folders = args.flags.get('folder') ?? [];
   const unpublish = folders.length
@@ -30,7 +34,8 @@ export async function serve(args: ParsedArgs, out: NodeJS.WritableStream = proce
   const stop = async () => {
     await unpublish();
     await hub.close();
+    monitor.dispose();
     await store.dispose();
   };
-  return { hub, stop };
+  return { hub, monitor, stop };
 }

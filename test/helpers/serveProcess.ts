@@ -10,6 +10,8 @@ export interface ServeProcess {
   url: string;
   token: string;
   stderr: () => string;
+  /** stdout lines after the first (the alerts, as JSON). */
+  lines: string[];
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
@@ -18,9 +20,17 @@ export async function startServe(args: string[]): Promise<ServeProcess> {
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const later: string[] = [];
   const first = await new Promise<string>((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout });
-    lines.once('line', resolve);
+    let seenFirst = false;
+    lines.on('line', (line) => {
+      if (seenFirst) later.push(line);
+      else {
+        seenFirst = true;
+        resolve(line);
+      }
+    });
     child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)));
   });
   const { url, token } = JSON.parse(first) as { url: string; token: string };
@@ -29,6 +39,7 @@ export async function startServe(args: string[]): Promise<ServeProcess> {
     url,
     token,
     stderr: () => stderr,
+    lines: later,
     stop: async (signal = 'SIGTERM') => {
       child.kill(signal);
       return exited;

@@ -32,6 +32,11 @@ test('serve prints its URL and token, stores a client’s rows, and flushes on S
   assert.equal(disk[99].loss, 'NaN');
   const meta = JSON.parse(readFileSync(path.join(dir, runId, 'meta.json'), 'utf8'));
   assert.equal(meta.status, 'completed');
+  // The NaN loss at step 99 fired a critical alert, printed and stored with the run.
+  const printed = hub.lines.map((l) => JSON.parse(l));
+  assert.deepEqual([printed[0].runId, printed[0].alert.kind, printed[0].alert.severity, printed[0].alert.step], [runId, 'nonfinite', 'critical', 99]);
+  const stored = parseJsonLines<{ id: string }>(readFileSync(path.join(dir, runId, 'alerts.jsonl'), 'utf8')).items;
+  assert.deepEqual(stored.map((a) => a.id), printed.map((p) => p.alert.id));
   assert.match(hub.stderr(), new RegExp(`started run ${runId}`));
   cleanup();
 });

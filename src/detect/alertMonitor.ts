@@ -1,0 +1,72 @@
+// Runs the detectors on every live run of a hub and records what they find in the run's
+// alerts.jsonl. Plain Node: the extension presents the alerts, `lossradar serve` prints them.
+import { EventEmitter } from 'node:events';
+import type { Hub } from '../hub/hub';
+import type { MetricRow, Run } from '../store/run';
+import type { Alert } from './alert';
+import { loadRows } from './replay';
+import type { DetectorSettings } from './settings';
+import { Watchdog } from './watchdog';
+
+export interface AlertMonitorEvents {
+  alert: [run: Run, alert: Alert];
+}
+
+export class AlertMonitor extends EventEmitter<AlertMonitorEvents> {
+  private readonly watchdogs = new Map<string, Promise<Watchdog>>();
+  private readonly onRows = (run: Run, rows: MetricRow[]) => void this.ingest(run, rows);
+
+  constructor(
+    private readonly hub: Hub,
+    private settings: Partial<DetectorSettings> = {},
+  ) {
+    super();
+    hub.on('rows', this.onRows);
+  }
+
+  /** New thresholds apply to runs that start from now on. */
+  updateSettings(settings: Partial<DetectorSettings>): void {
+    this.settings = settings;
+  }
+
+  openAlerts(runId: string): Promise<Alert[]> {
+    return this.watchdogs.get(runId)?.then((w) => w.openAlerts()) ?? Promise.resolve([]);
+  }
+
+  dispose(): void {
+    this.hub.off('rows', this.onRows);
+  }
+
+  private async ingest(run: Run, rows: MetricRow[]): Promise<void> {
+    let pending = this.watchdogs.get(run.id);
+    if (!pending) {
+      pending = this.warmUp(run, rows[0]?.seq);
+      this.watchdogs.set(run.id, pending);
+    }
+    const watchdog = await pending;
+    for (const row of rows) {
+      for (const change of watchdog.ingest(row)) {
+        run.appendAlert(change.alert);
+        this.emit('alert', run, change.alert);
+      }
+    }
+  }
+
+  /** A resumed run's earlier rows set the detectors' baselines again, silently. */
+  private async warmUp(run: Run, firstNewSeq: number | undefined): Promise<Watchdog> {
+    const watchdog = new Watchdog(this.settings);
+    if (run.rowCount > 0) {
+      try {
+        await run.flush();
+        const { rows } = await loadRows(run.dir);
+        for (const row of rows) {
+          if (firstNewSeq !== undefined && row.seq !== undefined && row.seq >= firstNewSeq) break;
+          watchdog.ingest(row);
+        }
+      } catch {
+        // Nothing on disk yet: start fresh.
+      }
+    }
+    return watchdog;
+  }
+}

@@ -1,0 +1,101 @@
+// Every threshold of the detectors, with the defaults tuned on the fixture runs (README, "Detectors").
+// The VS Code settings `lossradar.detect.*` mirror these names; a test keeps the two in step.
+export interface DetectorSettings {
+  /** Rows of a metric ignored before it is judged: the first steps' transients. */
+  warmupRows: number;
+  /** Consecutive quiet rows after which an open alert closes. */
+  clearRows: number;
+
+  /** loss-spike: rolling window of the loss, the ratio to its median and the MAD z-score. */
+  spikeWindow: number;
+  spikeRatio: number;
+  spikeZ: number;
+
+  /** divergence: EMA of log loss against its best; warning rise, critical rise, rows sustained. */
+  divergenceAlpha: number;
+  divergenceWarnRise: number;
+  divergenceCriticalRise: number;
+  divergenceSustainRows: number;
+
+  /** grad-spike: ratio of grad_norm to its rolling median and MAD z-score (in log space). */
+  gradWindow: number;
+  gradRatio: number;
+  gradZ: number;
+  /** grad-spike growth: slow EMA of log grad_norm this many times above its lowest. */
+  gradGrowth: number;
+
+  /** sa-collapse: per-layer baseline window and EMA; a layer collapses below ratio × baseline. */
+  saBaselineRows: number;
+  saAlpha: number;
+  saCollapseRatio: number;
+  /** Layers whose own baseline sign diversity is below this are not judged (an LM head at ≈0). */
+  saMinBaseline: number;
+  /** Share of judged layers collapsed at once to warn, and the least number of such layers. */
+  saLayerFraction: number;
+  saMinLayers: number;
+  saSustainRows: number;
+
+  /** entropy-collapse: entropy/loss ratio (or entropy) this far below its baseline. */
+  entropyBaselineRows: number;
+  entropyAlpha: number;
+  entropyDropRatio: number;
+  entropySustainRows: number;
+
+  /** calibration-drift: ECE this many times its baseline median and this many MADs above it. */
+  eceBaselineRows: number;
+  eceAlpha: number;
+  eceRatio: number;
+  eceZ: number;
+  eceSustainRows: number;
+}
+
+export const DEFAULT_SETTINGS: DetectorSettings = {
+  warmupRows: 30,
+  clearRows: 20,
+
+  spikeWindow: 50,
+  spikeRatio: 2,
+  spikeZ: 10,
+
+  divergenceAlpha: 0.1,
+  divergenceWarnRise: 0.15,
+  divergenceCriticalRise: 1,
+  divergenceSustainRows: 5,
+
+  gradWindow: 50,
+  gradRatio: 4,
+  gradZ: 8,
+  gradGrowth: 5,
+
+  saBaselineRows: 20,
+  saAlpha: 0.3,
+  saCollapseRatio: 0.3,
+  saMinBaseline: 0.2,
+  saLayerFraction: 0.3,
+  saMinLayers: 2,
+  saSustainRows: 2,
+
+  entropyBaselineRows: 30,
+  entropyAlpha: 0.2,
+  entropyDropRatio: 0.5,
+  entropySustainRows: 5,
+
+  eceBaselineRows: 30,
+  eceAlpha: 0.2,
+  eceRatio: 2,
+  eceZ: 6,
+  eceSustainRows: 5,
+};
+
+/** Defaults overridden by whatever `partial` sets; unknown or non-numeric keys are errors. */
+export function resolveSettings(partial: Record<string, unknown> = {}): DetectorSettings {
+  const out: DetectorSettings = { ...DEFAULT_SETTINGS };
+  for (const [key, value] of Object.entries(partial)) {
+    if (!Object.hasOwn(DEFAULT_SETTINGS, key)) throw new Error(`unknown detector setting ${JSON.stringify(key)}`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new Error(`detector setting ${key}: expected a non-negative number, got ${JSON.stringify(value)}`);
+    }
+    out[key as keyof DetectorSettings] = value;
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+// The detectors as a specification: what fires, when, how severe, and what stays quiet.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { replay } from '../../src/detect/replay';
+import { Watchdog } from '../../src/detect/watchdog';
+import { DEFAULT_SETTINGS, resolveSettings } from '../../src/detect/settings';
+import { RollingWindow } from '../../src/detect/stats';
+import { syntheticRun } from '../helpers/syntheticRun';
+
+const opened = (alerts: ReturnType<typeof replay>) => alerts.filter((a) => a.state === 'open');
+
+test('a healthy run raises nothing, whatever its seed', () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const alerts = replay(syntheticRun({ steps: 1500, seed }));
+    assert.deepEqual(opened(alerts).map((a) => `${a.kind}@${a.step}`), [], `seed ${seed}`);
+  }
+});
+
+test('a NaN loss is critical at once, even during the warm-up, and carries the logging line', () => {
+  const rows = syntheticRun({ steps: 20 });
+  rows[7].values.loss = NaN;
+  const [first] = opened(replay(rows));
+  assert.equal(first.kind, 'nonfinite');
+  assert.equal(first.severity, 'critical');
+  assert.equal(first.step, 7);
+  assert.deepEqual(first.source, { file: 'train.py', line: 42 });
+  assert.match(first.message, /loss is NaN at step 7/);
+});
+
+test('a loss spike is one critical episode that closes once the loss is back', () => {
+  const alerts = replay(syntheticRun({ steps: 600, lossFactor: (s) => (s >= 400 && s < 405 ? 8 : 1) }));
+  const spikes = alerts.filter((a) => a.kind === 'loss-spike');
+  assert.deepEqual(spikes.map((a) => [a.state, a.step]), [['open', 400], ['closed', 400]]);
+  assert.equal(spikes[0].severity, 'critical');
+  assert.ok(spikes[1].closedStep! >= 405 + DEFAULT_SETTINGS.clearRows - 1);
+});
+
+test('a transient in the first steps is not an alert', () => {
+  const alerts = replay(syntheticRun({ steps: 300, lossFactor: (s) => (s === 3 ? 10 : 1), gradFactor: (s) => (s === 5 ? 50 : 1) }));
+  assert.deepEqual(opened(alerts), []);
+});
+
+test('a creeping rise warns first; a multiple of the best loss is critical', () => {
+  const alerts = opened(replay(syntheticRun({ steps: 900, lossFactor: (s) => (s < 500 ? 1 : Math.exp((s - 500) / 120)) })));
+  const warning = alerts.find((a) => a.kind === 'divergence' && a.severity === 'warning');
+  const critical = alerts.find((a) => a.kind === 'divergence' && a.severity === 'critical');
+  assert.ok(warning && critical, JSON.stringify(alerts.map((a) => `${a.kind}/${a.severity}@${a.step}`)));
+  assert.ok(warning.step < critical.step, `warning at ${warning.step}, critical at ${critical.step}`);
+  assert.ok(warning.step > 500 && warning.step < 560);
+});
+
+test('sign-diversity collapse across layers warns; a layer near zero from the start does not', () => {
+  const collapse = replay(syntheticRun({ steps: 800, sa: (l, s) => (s >= 500 && l < 3 ? 0.02 : 0.6) }));
+  const sa = opened(collapse).filter((a) => a.kind === 'sa-collapse');
+  assert.equal(sa.length, 1);
+  assert.equal(sa[0].severity, 'warning');
+  assert.ok(sa[0].step >= 500 && sa[0].step <= 520, `at ${sa[0].step}`);
+  assert.equal(sa[0].values.collapsedLayers, 3);
+  assert.equal(sa[0].values.judgedLayers, 6, 'the head at ≈0 is not judged');
+  const oneLayer = replay(syntheticRun({ steps: 800, sa: (l, s) => (s >= 500 && l === 0 ? 0.02 : 0.6) }));
+  assert.deepEqual(opened(oneLayer).filter((a) => a.kind === 'sa-collapse'), [], 'a single layer is not the model');
+});
+
+test('entropy falling far below the loss is an entropy-collapse warning', () => {
+  const alerts = opened(replay(syntheticRun({ steps: 800, entropyFactor: (s) => (s < 500 ? 1 : Math.max(0.1, 1 - (s - 500) / 100)) })));
+  const e = alerts.find((a) => a.kind === 'entropy-collapse');
+  assert.ok(e, JSON.stringify(alerts));
+  assert.equal(e.severity, 'warning');
+  assert.ok(e.step > 540 && e.step < 600, `at ${e.step}`);
+});
+
+test('steady growth of the gradient norm warns before anything else breaks', () => {
+  const alerts = opened(replay(syntheticRun({ steps: 900, gradFactor: (s) => (s < 400 ? 1 : Math.exp((s - 400) / 60)) })));
+  const g = alerts.find((a) => a.kind === 'grad-spike');
+  assert.ok(g, JSON.stringify(alerts));
+  assert.equal(g.severity, 'warning');
+});
+
+test('every threshold is a setting, and a wrong one is refused clearly', () => {
+  assert.equal(resolveSettings({ spikeRatio: 3 }).spikeRatio, 3);
+  assert.throws(() => resolveSettings({ spikeRatoi: 3 }), /unknown detector setting "spikeRatoi"/);
+  assert.throws(() => resolveSettings({ spikeRatio: -1 }), /expected a non-negative number, got -1/);
+  const lenient = new Watchdog({ spikeRatio: 100 });
+  assert.equal(lenient.settings.spikeRatio, 100);
+});
+
+test('the rolling window’s median and MAD match a direct computation', () => {
+  const w = new RollingWindow(5);
+  for (const v of [5, 1, 4, 2, 3, 100, 7]) w.push(v); // keeps 4, 2, 3, 100, 7
+  assert.equal(w.median(), 4);
+  assert.equal(w.mad(), 1.4826 * 2); // |dev| = 0, 2, 1, 96, 3 → median 2
+});
