@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `npm test`: every tier, in order of speed. Node unit and integration tests (real sockets, real
-# subprocesses), then the Python SDK's tests against the real hub.
+# subprocesses), the webviews in real headless Chromium, then the Python SDK's tests against the
+# real hub.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run --silent build
 npm run --silent typecheck
 npm run --silent test:node
+npm run --silent test:browser
 bash scripts/test-python.sh

@@ -1,11 +1,23 @@
-// Wires the plain-Node parts (hub, store, discovery) to VS Code's surfaces. No logic lives here.
+// Wires the plain-Node parts (hub, store, detectors, launcher, discovery) to VS Code's surfaces.
+// No logic lives here: every piece it connects is tested on its own.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { AlertMonitor } from './detect/alertMonitor';
+import { resolveSettings, type DetectorSettings } from './detect/settings';
 import { defaultDiscoveryDir, publishHub } from './discovery/discovery';
 import { Hub } from './hub/hub';
+import { Launcher } from './launch/launcher';
+import { sdkPath } from './launch/trainerEnv';
+import { AlertBook } from './present/alertBook';
 import { RunStore, type RunSummary } from './store/runStore';
+import { AlertPresenter } from './vscode/alertPresenter';
+import { DashboardPanels } from './vscode/dashboardPanel';
+import { launchExperiment } from './vscode/launchCommand';
 import { LiveViewProvider } from './vscode/liveView';
 import { RunsTreeProvider } from './vscode/runsTree';
+import { RunStatusBar } from './vscode/statusBar';
+
+type RunRef = Pick<RunSummary, 'id'> | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const config = vscode.workspace.getConfiguration('lossradar');
@@ -17,17 +29,33 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const runsDir = path.isAbsolute(runsSetting) ? runsSetting : path.join(folder ?? context.globalStorageUri.fsPath, runsSetting);
   const store = new RunStore(runsDir);
   const hub = new Hub({ store, port: config.get<number>('hub.port', 0) });
+  const monitor = new AlertMonitor(hub, detectorSettings(output));
+  const sdk = sdkPath(context.extensionUri.fsPath);
+  const launcher = new Launcher(hub, store, sdk);
+  const book = new AlertBook();
   hub.on('problem', (message) => output.warn(message));
   store.on('problem', (message) => output.warn(message));
   hub.on('runStarted', (run, resumed) => output.info(`${resumed ? 'resumed' : 'started'} run ${run.id}`));
-  context.subscriptions.push({ dispose: () => void hub.close().then(() => store.dispose()) });
+  monitor.on('alert', (run, alert) => book.apply(run.id, run.meta.name, alert));
+  hub.on('runEnded', (run) => book.clearRun(run.id));
+  launcher.on('output', (runId, _stream, text) => output.append(text.replace(/^(?=.)/gm, `[${runId}] `)));
+  launcher.on('exited', (runId, exit, crashed, lastStderr) => {
+    book.clearRun(runId);
+    if (!crashed) return;
+    void vscode.window.showErrorMessage(`Loss Radar: run ${runId} crashed (exit ${exit.code ?? exit.signal}): ${lastStderr.slice(-3).join(' ⏎ ')}`, 'Show Output').then((c) => c && output.show());
+  });
+  context.subscriptions.push(
+    { dispose: () => void launcher.dispose().then(() => hub.close()).then(() => store.dispose()) },
+    { dispose: () => monitor.dispose() },
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('lossradar.detect') && monitor.updateSettings(detectorSettings(output))),
+  );
 
   const { url } = await hub.listen();
   output.info(`hub listening on ${url}, runs in ${runsDir}`);
 
   // Zero configuration: `python train.py` in any integrated terminal of this window finds the hub.
   const env = context.environmentVariableCollection;
-  env.description = 'Loss Radar: lets training scripts started here stream metrics to this window.';
+  env.description = 'Loss Radar: lets training scripts started here stream their metrics to this window.';
   env.replace('LOSSRADAR_URL', url);
   env.replace('LOSSRADAR_TOKEN', hub.token);
 
@@ -38,34 +66,75 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     context.subscriptions.push({ dispose: () => void unpublish() });
   }
 
-  const live = new LiveViewProvider(context.extensionUri, hub, store);
+  const live = new LiveViewProvider(context.extensionUri, hub, store, monitor);
   const tree = new RunsTreeProvider(store);
+  const dashboards = new DashboardPanels(context.extensionUri, hub, store, monitor);
+  const pickRun = async (ref: RunRef, onlyLive: boolean): Promise<string | undefined> => {
+    if (ref?.id) return ref.id;
+    const runs = (await store.list()).filter((r) => !onlyLive || r.status === 'running');
+    if (!onlyLive && live.activeRunId) return live.activeRunId;
+    if (runs.length === 1) return runs[0].id;
+    return (await vscode.window.showQuickPick(runs.map((r) => ({ label: r.name, description: `${r.status} · ${r.id}`, id: r.id })), { placeHolder: 'Run' }))?.id;
+  };
   context.subscriptions.push(
     live,
     tree,
-    vscode.window.registerWebviewViewProvider(LiveViewProvider.viewId, live, { webviewOptions: { retainContextWhenHidden: false } }),
+    dashboards,
+    new AlertPresenter(book, store),
+    new RunStatusBar(hub, book),
+    vscode.window.registerWebviewViewProvider(LiveViewProvider.viewId, live),
     vscode.window.registerTreeDataProvider('lossradar.runs', tree),
     vscode.commands.registerCommand('lossradar.refreshRuns', () => tree.refresh()),
     vscode.commands.registerCommand('lossradar.startHub', () => {
       void vscode.window.showInformationMessage(`Loss Radar hub is listening on ${hub.url}; runs are stored in ${runsDir}.`);
     }),
-    vscode.commands.registerCommand('lossradar.stopRun', async (item?: RunSummary) => {
-      const live = hub.liveRunIds();
-      const runId = item?.id ?? (live.length === 1 ? live[0] : await vscode.window.showQuickPick(live, { placeHolder: 'Run to stop' }));
+    vscode.commands.registerCommand('lossradar.launchExperiment', async () => {
+      const runId = await launchExperiment(launcher, sdk, output);
+      if (runId) await vscode.commands.executeCommand('lossradar.live.focus');
+    }),
+    vscode.commands.registerCommand('lossradar.stopRun', async (ref: RunRef) => {
+      const runId = await pickRun(ref, true);
       if (!runId) return;
-      if (!hub.sendCommand(runId, 'stop')) void vscode.window.showWarningMessage(`Run ${runId} is not connected.`);
+      const how = await launcher.stop(runId);
+      if (how === 'not-running') void vscode.window.showWarningMessage(`Loss Radar: run ${runId} is not connected.`);
     }),
-    vscode.commands.registerCommand('lossradar.openDashboard', async (item?: RunSummary) => {
-      const runId = item?.id ?? live.activeRunId;
-      if (!runId) return void vscode.window.showInformationMessage('No run yet.');
-      await vscode.commands.executeCommand('lossradar.live.focus');
+    vscode.commands.registerCommand('lossradar.openDashboard', async (ref: RunRef) => {
+      const runId = await pickRun(ref, false);
+      if (runId) await dashboards.open(runId);
     }),
-    vscode.commands.registerCommand('lossradar.launchExperiment', () => {
-      void vscode.window.showInformationMessage(
-        'Launching experiments from the palette is not built yet. Run your script in an integrated terminal: it already knows this window\'s hub.',
-      );
+    vscode.commands.registerCommand('lossradar.revealRun', async (ref: RunRef) => {
+      const runId = await pickRun(ref, false);
+      if (runId) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(runsDir, runId, 'meta.json')));
+    }),
+    vscode.commands.registerCommand('lossradar.deleteRun', async (ref: RunRef) => {
+      const runId = await pickRun(ref, false);
+      if (!runId) return;
+      const ok = await vscode.window.showWarningMessage(`Delete run ${runId} and its files?`, { modal: true }, 'Delete');
+      if (ok !== 'Delete') return;
+      try {
+        await store.delete(runId);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Loss Radar: ${(err as Error).message}`);
+      }
     }),
   );
+}
+
+function detectorSettings(output: vscode.LogOutputChannel): Partial<DetectorSettings> {
+  const section = vscode.workspace.getConfiguration('lossradar.detect');
+  const partial: Record<string, unknown> = {};
+  for (const key of Object.keys(resolveSettings())) {
+    const inspected = section.inspect(key);
+    const value = inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
+    if (value !== undefined) partial[key] = value;
+  }
+  try {
+    resolveSettings(partial);
+    return partial as Partial<DetectorSettings>;
+  } catch (err) {
+    output.error(`ignoring lossradar.detect settings: ${(err as Error).message}`);
+    return {};
+  }
 }
 
 export function deactivate(): void {

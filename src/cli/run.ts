@@ -3,8 +3,9 @@
 import * as path from 'node:path';
 import { AlertMonitor } from '../detect/alertMonitor';
 import { Hub } from '../hub/hub';
-import { sdkPath, trainerEnv } from '../launch/trainerEnv';
-import { TrainerProcess } from '../launch/trainerProcess';
+import { Launcher } from '../launch/launcher';
+import { preflight } from '../launch/preflight';
+import { sdkPath } from '../launch/trainerEnv';
 import { RunStore } from '../store/runStore';
 import { flag, UsageError, type ParsedArgs } from './args';
 import { LiveLine } from './liveLine';
@@ -13,15 +14,21 @@ export async function run(args: ParsedArgs, trainerArgs: string[], out: NodeJS.W
   const [experiment, ...extra] = args.positional;
   if (!experiment || extra.length > 0) throw new UsageError('run takes one EXPERIMENT name (e.g. lm-diverge)');
   const python = flag(args, 'python') ?? process.env.LOSSRADAR_PYTHON ?? 'python3';
+  const check = await preflight(python);
+  if (!check.ok) {
+    out.write(`Loss Radar: ${check.message}\n`);
+    return 2;
+  }
   const runsDir = path.resolve(flag(args, 'runs') ?? path.join('.lossradar', 'runs'));
   const store = new RunStore(runsDir);
   const hub = new Hub({ store });
   const monitor = new AlertMonitor(hub);
   const view = new LiveLine(out);
-  const runId = store.newRunId(experiment);
+  const launcher = new Launcher(hub, store, sdkPath(path.resolve(__dirname, '..')));
+  let runId = '';
   let alerts = 0;
   let critical = 0;
-  hub.on('runStarted', (r, resumed) => r.id === runId && view.print(`${resumed ? 'resumed' : 'started'} run ${r.id}`));
+  hub.on('runStarted', (r) => r.id === runId && view.print(`connected: run ${r.id}`));
   hub.on('rows', (r, rows) => r.id === runId && view.rowsArrived(rows));
   hub.on('problem', (p) => view.print(`hub: ${p}`));
   monitor.on('alert', (_r, a) => {
@@ -32,41 +39,31 @@ export async function run(args: ParsedArgs, trainerArgs: string[], out: NodeJS.W
     view.alert(a);
   });
   await hub.listen();
-  const root = path.resolve(__dirname, '..');
-  const trainer = new TrainerProcess({
-    command: python,
-    args: ['-m', 'lossradar.train', '--experiment', experiment, ...trainerArgs],
-    cwd: process.cwd(),
-    env: trainerEnv(process.env, hub, runId, sdkPath(root)),
-  });
-  view.print(`Loss Radar: ${python} -m lossradar.train --experiment ${experiment} ${trainerArgs.join(' ')} (hub ${hub.url}, runs in ${runsDir})`);
-  const interrupt = () => void trainer.stop();
+  const args_ = ['-m', 'lossradar.train', '--experiment', experiment, ...trainerArgs];
+  view.print(`Loss Radar: ${python} ${args_.join(' ')}  (torch ${check.torch}; hub ${hub.url}; runs in ${runsDir})`);
+  const exited = new Promise<[number | null, boolean, string[]]>((resolve) =>
+    launcher.once('exited', (_id, exit, crashed, lastStderr) => resolve([exit.code, crashed, lastStderr])),
+  );
+  runId = await launcher.launch(experiment, { command: python, args: args_, cwd: process.cwd(), env: {} }, { experiment });
+  const interrupt = () => void launcher.stop(runId);
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
-  const exit = await trainer.exited;
+  const [code, crashed, lastStderr] = await exited;
   process.off('SIGINT', interrupt);
   process.off('SIGTERM', interrupt);
   view.finish();
-  const stored = await store.get(runId);
-  if (stored) {
-    // A trainer that died without saying `end` failed; its last words are the reason.
-    const crashed = stored.meta.status === 'running' && (exit.code !== 0 || exit.signal !== null);
-    await stored.updateMeta({
-      exit: { code: exit.code, signal: exit.signal },
-      ...(crashed ? { status: 'failed' as const, error: trainer.lastStderrLines(5).join('\n') || `exited with ${exit.code ?? exit.signal}`, endedAt: Date.now() / 1000 } : {}),
-    });
-  }
+  const stored = (await store.get(runId))!;
   await hub.close();
   monitor.dispose();
   await store.dispose();
-  if (exit.error || !stored) {
-    out.write(`Loss Radar: the trainer ${exit.error ?? 'never connected to the hub'}.\n`);
-    for (const line of trainer.lastStderrLines(10)) out.write(`  ${line}\n`);
-    return exit.code ?? 1;
+  if (crashed) {
+    out.write(`Loss Radar: the trainer crashed (exit ${code}):\n`);
+    for (const line of lastStderr) out.write(`  ${line}\n`);
   }
+  const cli = path.relative(process.cwd(), path.resolve(__dirname, 'cli.js'));
   out.write(
     `Loss Radar: run ${runId} ${stored.meta.status}; ${stored.rowCount} rows, ${alerts} alerts (${critical} critical); ` +
-      `files in ${stored.dir}; replay with: node ${path.relative(process.cwd(), path.join(root, 'dist', 'cli.js'))} detect ${path.relative(process.cwd(), stored.dir)} --format text\n`,
+      `files in ${path.relative(process.cwd(), stored.dir) || '.'}; replay: node ${cli} detect ${path.relative(process.cwd(), stored.dir)} --format text\n`,
   );
-  return exit.code ?? 1;
+  return code ?? 1;
 }

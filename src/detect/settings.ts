@@ -87,6 +87,39 @@ export const DEFAULT_SETTINGS: DetectorSettings = {
   eceSustainRows: 5,
 };
 
+/** One line per setting, shown in VS Code's settings editor (`lossradar.detect.<name>`). */
+export const SETTING_DOCS: Record<keyof DetectorSettings, string> = {
+  warmupRows: 'Rows of a metric ignored before it is judged (the first steps are transients).',
+  clearRows: 'Consecutive quiet rows after which an open alert closes.',
+  spikeWindow: 'loss-spike: rows in the rolling window of the loss.',
+  spikeRatio: 'loss-spike: the loss must be at least this many times its rolling median…',
+  spikeZ: '…and this many robust standard deviations (MAD) above it.',
+  divergenceAlpha: 'divergence: smoothing factor of the EMA of log loss.',
+  divergenceWarnRise: 'divergence: warn when the smoothed loss is this fraction above its best (0.15 = 15 %).',
+  divergenceCriticalRise: 'divergence: critical when the smoothed loss is this fraction above its best (1 = twice the best).',
+  divergenceSustainRows: 'divergence: rows the rise must last (half of it for critical).',
+  gradWindow: 'grad-spike: rows in the rolling window of log grad_norm.',
+  gradRatio: 'grad-spike: the gradient norm must be this many times its rolling median…',
+  gradZ: '…and this many robust standard deviations above it (in log space).',
+  gradGrowth: 'grad-spike: warn when the slow EMA of grad_norm is this many times its lowest level.',
+  saBaselineRows: 'sa-collapse: rows after the warm-up that make each layer’s baseline sign diversity.',
+  saAlpha: 'sa-collapse: smoothing factor of each layer’s sign diversity.',
+  saCollapseRatio: 'sa-collapse: a layer collapses when its sign diversity falls below this fraction of its baseline.',
+  saMinBaseline: 'sa-collapse: layers whose baseline is below this are not judged (an LM head can sit near 0 all along).',
+  saLayerFraction: 'sa-collapse: warn when at least this share of the judged layers has collapsed…',
+  saMinLayers: '…and at least this many layers.',
+  saSustainRows: 'sa-collapse: SA observations the collapse must last.',
+  entropyBaselineRows: 'entropy-collapse: rows after the warm-up that make the baseline of entropy/loss.',
+  entropyAlpha: 'entropy-collapse: smoothing factor.',
+  entropyDropRatio: 'entropy-collapse: warn when entropy/loss falls below this fraction of its baseline.',
+  entropySustainRows: 'entropy-collapse: rows the drop must last.',
+  eceBaselineRows: 'calibration-drift: rows after the warm-up that make the ECE baseline.',
+  eceAlpha: 'calibration-drift: smoothing factor of the ECE.',
+  eceRatio: 'calibration-drift: warn when the ECE is this many times its baseline…',
+  eceZ: '…and this many robust standard deviations above it.',
+  eceSustainRows: 'calibration-drift: rows the drift must last.',
+};
+
 /** Defaults overridden by whatever `partial` sets; unknown or non-numeric keys are errors. */
 export function resolveSettings(partial: Record<string, unknown> = {}): DetectorSettings {
   const out: DetectorSettings = { ...DEFAULT_SETTINGS };

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_FRAME_BYTES } from '../protocol/wire';
+import { MAX_FRAME_BYTES, type Distribution, type Reliability } from '../protocol/wire';
 import type { RunStore } from '../store/runStore';
 import type { MetricRow, Run } from '../store/run';
 import { checkUpgrade, newToken } from './auth';
@@ -24,6 +24,7 @@ export interface HubEvents {
   session: [session: Session];
   runStarted: [run: Run, resumed: boolean];
   rows: [run: Run, rows: MetricRow[]];
+  distribution: [run: Run, frame: Distribution | Reliability];
   runEnded: [run: Run];
   disconnected: [run: Run];
   problem: [message: string];

@@ -81,6 +81,7 @@ export class Session {
       case 'distribution':
       case 'reliability':
         run.appendDistribution(frame);
+        this.hub.emit('distribution', run, frame);
         break;
       case 'event':
         run.appendEvent(frame);

@@ -63,7 +63,8 @@ export function validateTrainerFrame(value: unknown): Parsed {
   return { ok: true, frame: value as TrainerFrame, badRows };
 }
 
-function firstError(checker: TypeCheck<TSchema>, value: unknown, fallback: string, prefix: string): string {
+/** The first schema violation of `value` as 'path: expected X, got Y'. */
+export function firstError(checker: TypeCheck<TSchema>, value: unknown, fallback: string, prefix: string): string {
   const first = checker.Errors(value).First();
   if (!first) return `${fallback}: invalid`;
   return `${formatPath(prefix + first.path, fallback)}: ${expectation(first.schema, first.value)}`;
@@ -87,7 +88,8 @@ function expectation(schema: TSchema, value: unknown): string {
 }
 
 function describeSchema(schema: TSchema): string {
-  if (typeof schema.description === 'string') return schema.description;
+  // `expected` is our own keyword: how a violation reads in an error message.
+  if (typeof schema.expected === 'string') return schema.expected;
   switch (schema[Kind]) {
     case 'Integer':
       return typeof schema.minimum === 'number' ? `integer ≥ ${schema.minimum}` : 'integer';

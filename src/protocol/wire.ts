@@ -11,14 +11,15 @@ export const RUN_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
 /** JSON has no NaN or Infinity; they travel as these strings (the proto3 JSON convention). */
 export const NonFiniteToken = Type.Union(
   [Type.Literal('NaN'), Type.Literal('Infinity'), Type.Literal('-Infinity')],
-  { description: 'number or "NaN"/"Infinity"/"-Infinity"' },
+  { description: 'A non-finite number', expected: '"NaN"/"Infinity"/"-Infinity"' },
 );
 export const MetricValue = Type.Union([Type.Number(), NonFiniteToken], {
-  description: 'number or "NaN"/"Infinity"/"-Infinity"',
+  description: 'A metric value: a JSON number, or "NaN"/"Infinity"/"-Infinity" for what JSON cannot carry',
+  expected: 'number or "NaN"/"Infinity"/"-Infinity"',
 });
 export type WireNumber = Static<typeof MetricValue>;
 
-const Step = Type.Integer({ minimum: 0, description: 'integer ≥ 0' });
+const Step = Type.Integer({ minimum: 0 });
 const Source = Type.Object(
   { file: Type.String({ maxLength: 4096 }), line: Type.Integer({ minimum: 0 }) },
   { additionalProperties: false },

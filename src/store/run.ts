@@ -145,6 +145,20 @@ export class Run extends EventEmitter<RunEvents> {
     this.alertsLog.append(JSON.stringify(alert));
   }
 
+  /** Every alert record of the run so far (openings and closings), from disk and the queue. */
+  async readAlerts<T>(): Promise<T[]> {
+    await this.alertsLog.flush().catch(() => undefined);
+    return (await readJsonLines<T>(path.join(this.dir, 'alerts.jsonl'))).items;
+  }
+
+  /** The newest reliability frame, for a view that opens mid-run. */
+  async latestReliability(): Promise<Reliability | null> {
+    await this.distributionsLog.flush().catch(() => undefined);
+    const frames = (await readJsonLines<Distribution | Reliability>(path.join(this.dir, 'distributions.jsonl'))).items;
+    for (let i = frames.length - 1; i >= 0; i--) if (frames[i].type === 'reliability') return frames[i] as Reliability;
+    return null;
+  }
+
   get storeFailing(): boolean {
     return this.metricsLog.isFailing;
   }

@@ -1,92 +1,77 @@
-// The "Live" sidebar view: which run is active, and its latest values, pushed at most 10 times a second.
+// The "Live" sidebar view: the active run's charts and open alerts, fed by a ViewBridge.
 import * as vscode from 'vscode';
-import { isWebviewToHost, type HostToWebview } from '../../webview/contract';
+import { isWebviewToHost } from '../../webview/contract';
+import { LIVE_MARKUP } from '../../webview/live/markup';
+import type { AlertMonitor } from '../detect/alertMonitor';
 import type { Hub } from '../hub/hub';
 import type { RunStore } from '../store/runStore';
+import { ViewBridge } from '../view/viewBridge';
 import { webviewHtml } from './webviewHtml';
-
-const BODY = `<select id="run-picker" aria-label="Run"></select>
-<div id="run-status" role="status"></div>
-<table><tbody id="latest"></tbody></table>`;
 
 export class LiveViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewId = 'lossradar.live';
-  private view: vscode.WebviewView | undefined;
-  private activeId: string | null = null;
-  private dirty = false;
-  private readonly timer: NodeJS.Timeout;
+  private bridge: ViewBridge | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  private preferred: string | null = null;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly hub: Hub,
     private readonly store: RunStore,
+    private readonly monitor: AlertMonitor,
   ) {
-    const onRows = (run: { id: string }) => {
-      if (this.activeId === null) this.activeId = run.id;
-      if (run.id === this.activeId) this.dirty = true;
+    // A run that starts becomes the one shown: it is what the user just launched.
+    const onStarted = (run: { id: string }) => {
+      this.preferred = run.id;
+      void this.bridge?.show(run.id);
     };
-    const onRunsChanged = () => void this.postRuns();
-    hub.on('rows', onRows);
-    hub.on('runStarted', (run) => {
-      this.activeId = run.id;
-      void this.postRuns();
-    });
-    store.on('changed', onRunsChanged);
-    this.disposables.push({ dispose: () => hub.off('rows', onRows) }, { dispose: () => store.off('changed', onRunsChanged) });
-    // Coalesce: however fast rows arrive, the view gets at most one update per 100 ms.
-    this.timer = setInterval(() => {
-      if (this.dirty) void this.postLatest();
-    }, 100);
+    hub.on('runStarted', onStarted);
+    this.disposables.push({ dispose: () => hub.off('runStarted', onStarted) });
   }
 
   get activeRunId(): string | null {
-    return this.activeId;
+    return this.bridge?.activeRunId ?? this.preferred;
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
-    this.view = view;
-    view.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')] };
-    view.webview.html = webviewHtml(view.webview, this.extensionUri, 'live.js', 'live.css', BODY);
+    view.webview.options = {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+    };
+    view.webview.html = webviewHtml(view.webview, this.extensionUri, 'live.js', 'live.css', LIVE_MARKUP);
+    this.bridge?.dispose();
+    const bridge = new ViewBridge((message) => void view.webview.postMessage(message), this.store, this.hub, this.monitor);
+    this.bridge = bridge;
     this.disposables.push(
       view.webview.onDidReceiveMessage((message: unknown) => {
         if (!isWebviewToHost(message)) return;
-        if (message.type === 'selectRun') this.activeId = message.runId;
-        void this.postRuns().then(() => this.postLatest());
+        switch (message.type) {
+          case 'ready':
+            void bridge.show(this.preferred);
+            break;
+          case 'selectRun':
+            this.preferred = message.runId;
+            void bridge.show(message.runId);
+            break;
+          case 'stopRun':
+            void vscode.commands.executeCommand('lossradar.stopRun', { id: message.runId });
+            break;
+          case 'openDashboard':
+            void vscode.commands.executeCommand('lossradar.openDashboard', { id: message.runId });
+            break;
+          case 'setOverlay':
+            break;
+        }
       }),
-      view.onDidChangeVisibility(() => {
-        if (view.visible) void this.postRuns().then(() => this.postLatest());
+      view.onDidDispose(() => {
+        bridge.dispose();
+        if (this.bridge === bridge) this.bridge = undefined;
       }),
     );
   }
 
-  private post(message: HostToWebview): void {
-    void this.view?.webview.postMessage(message);
-  }
-
-  private async postRuns(): Promise<void> {
-    const runs = await this.store.list();
-    if (this.activeId === null && runs.length > 0) this.activeId = runs[0].id;
-    this.post({ type: 'runs', runs: runs.map((r) => ({ id: r.id, name: r.name, status: r.status })), activeId: this.activeId });
-  }
-
-  private async postLatest(): Promise<void> {
-    this.dirty = false;
-    if (!this.view?.visible || this.activeId === null) return;
-    const run = await this.store.get(this.activeId);
-    if (!run) return;
-    const values = run.series
-      .names()
-      .sort()
-      .flatMap((name) => {
-        const last = run.series.get(name)?.last();
-        return last ? [{ name, step: last.step, value: last.value }] : [];
-      });
-    this.post({ type: 'latest', runId: run.id, step: run.lastStep, rows: run.rowCount, values });
-  }
-
   dispose(): void {
-    clearInterval(this.timer);
+    this.bridge?.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

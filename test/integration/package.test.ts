@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { DEFAULT_SETTINGS } from '../../src/detect/settings';
 
 const root = path.resolve(__dirname, '..', '..');
 const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -34,4 +35,17 @@ test('the VSIX holds the bundles, media and manifest, and no sources, tests, map
   }
   const stray = listing.filter((f) => /^(src|test|bench|scripts|webview|node_modules)\/|\.map$|\.ts$/.test(f));
   assert.deepEqual(stray, []);
+});
+
+test('every detector threshold is a VS Code setting with the detectors’ own default', () => {
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/sync-settings.ts', '--check'], { cwd: root, stdio: 'pipe' });
+  for (const [key, value] of Object.entries(DEFAULT_SETTINGS)) assert.equal(manifest.contributes.configuration.properties[`lossradar.detect.${key}`].default, value, key);
+});
+
+test('experiment files get IntelliSense from the generated schema', () => {
+  const [rule] = manifest.contributes.jsonValidation;
+  assert.equal(rule.fileMatch, '.lossradar/experiments/*.json');
+  const schema = JSON.parse(readFileSync(path.join(root, rule.url), 'utf8'));
+  assert.equal(schema.title, 'Loss Radar experiment');
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/wire-schema.ts', '--check'], { cwd: root, stdio: 'pipe' });
 });

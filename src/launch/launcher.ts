@@ -1,0 +1,77 @@
+// Launches trainers against the hub and follows them to their end. Plain Node: the palette command
+// and `lossradar run` both use it.
+import { EventEmitter } from 'node:events';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Hub } from '../hub/hub';
+import type { RunStore } from '../store/runStore';
+import type { CommandLine } from './experiments';
+import { trainerEnv } from './trainerEnv';
+import { TrainerProcess, type ExitInfo } from './trainerProcess';
+
+export interface LauncherEvents {
+  output: [runId: string, stream: 'stdout' | 'stderr', text: string];
+  /** The trainer's process ended; `crashed` when it did not end its run itself. */
+  exited: [runId: string, exit: ExitInfo, crashed: boolean, lastStderr: string[]];
+}
+
+export class Launcher extends EventEmitter<LauncherEvents> {
+  private readonly running = new Map<string, TrainerProcess>();
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly store: RunStore,
+    private readonly sdkDir: string,
+  ) {
+    super();
+  }
+
+  isLaunched(runId: string): boolean {
+    return this.running.has(runId);
+  }
+
+  /** Creates the run (so its folder holds output.log from the first line) and starts the trainer. */
+  async launch(name: string, cmd: CommandLine, config: Record<string, unknown> = {}): Promise<string> {
+    const runId = this.store.newRunId(name);
+    const { run } = await this.store.open({ id: runId, name, config: { ...config, command: [cmd.command, ...cmd.args], cwd: cmd.cwd } });
+    const trainer = new TrainerProcess({
+      command: cmd.command,
+      args: cmd.args,
+      cwd: cmd.cwd,
+      env: trainerEnv({ ...process.env, ...cmd.env }, this.hub, runId, this.sdkDir),
+      outputLog: path.join(run.dir, 'output.log'),
+    });
+    this.running.set(runId, trainer);
+    await run.updateMeta({ pid: trainer.pid ?? null, host: os.hostname() });
+    trainer.on('output', (stream, text) => this.emit('output', runId, stream, text));
+    void trainer.exited.then(async (exit) => {
+      this.running.delete(runId);
+      const crashed = run.meta.status === 'running' && (exit.code !== 0 || exit.signal !== null || exit.error !== undefined);
+      const lastStderr = exit.error ? [exit.error] : trainer.lastStderrLines(8);
+      const stoppedByUs = exit.signal === 'SIGINT' || exit.signal === 'SIGTERM' || exit.signal === 'SIGKILL';
+      await run.updateMeta({
+        exit: { code: exit.code, signal: exit.signal },
+        ...(run.meta.status === 'running'
+          ? { status: crashed ? (stoppedByUs ? 'stopped' : 'failed') : 'completed', endedAt: Date.now() / 1000, error: crashed && !stoppedByUs ? lastStderr.join('\n') || `exited with ${exit.code ?? exit.signal}` : null }
+          : {}),
+      });
+      this.store.emit('changed');
+      this.emit('exited', runId, exit, crashed && !stoppedByUs, lastStderr);
+    });
+    return runId;
+  }
+
+  /** A launched trainer: SIGINT, SIGTERM after `graceMs`, then its process tree is killed. Any other run: the SDK's stop command. */
+  async stop(runId: string, graceMs = 5000): Promise<'signalled' | 'commanded' | 'not-running'> {
+    const trainer = this.running.get(runId);
+    if (trainer) {
+      await trainer.stop(graceMs);
+      return 'signalled';
+    }
+    return this.hub.sendCommand(runId, 'stop') ? 'commanded' : 'not-running';
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([...this.running.keys()].map((id) => this.stop(id, 2000)));
+  }
+}

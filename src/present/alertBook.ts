@@ -1,0 +1,89 @@
+// The open alerts of every run, indexed the ways the editor shows them: by run (sidebar, status bar,
+// dashboard banner) and by the source line that logged the metric (diagnostics, decorations).
+import { EventEmitter } from 'node:events';
+import type { Alert } from '../detect/alert';
+
+export interface LocatedAlert {
+  runId: string;
+  runName: string;
+  alert: Alert;
+}
+
+export interface AlertBookEvents {
+  changed: [];
+  /** An episode began: the moment for a notification. */
+  opened: [entry: LocatedAlert];
+}
+
+export class AlertBook extends EventEmitter<AlertBookEvents> {
+  private readonly open = new Map<string, Map<string, LocatedAlert>>();
+
+  apply(runId: string, runName: string, alert: Alert): void {
+    let forRun = this.open.get(runId);
+    if (alert.state === 'closed') {
+      if (!forRun?.delete(alert.id)) return;
+    } else {
+      if (!forRun) {
+        forRun = new Map();
+        this.open.set(runId, forRun);
+      }
+      const entry = { runId, runName, alert };
+      forRun.set(alert.id, entry);
+      this.emit('opened', entry);
+    }
+    this.emit('changed');
+  }
+
+  /** A run that ended keeps its alerts in its files, but the editor stops flagging its lines. */
+  clearRun(runId: string): void {
+    if (this.open.delete(runId)) this.emit('changed');
+  }
+
+  openFor(runId: string): Alert[] {
+    return [...(this.open.get(runId)?.values() ?? [])].map((e) => e.alert);
+  }
+
+  hasOpen(runId: string): boolean {
+    return (this.open.get(runId)?.size ?? 0) > 0;
+  }
+
+  /** Open alerts with a source, grouped by file; within a file, by line. Critical first. */
+  byFile(): Map<string, LocatedAlert[]> {
+    const out = new Map<string, LocatedAlert[]>();
+    for (const forRun of this.open.values()) {
+      for (const entry of forRun.values()) {
+        const file = entry.alert.source?.file;
+        if (!file || file.startsWith('<')) continue;
+        const list = out.get(file) ?? [];
+        list.push(entry);
+        out.set(file, list);
+      }
+    }
+    for (const list of out.values()) list.sort((a, b) => a.alert.source!.line - b.alert.source!.line || severityRank(b.alert) - severityRank(a.alert));
+    return out;
+  }
+}
+
+function severityRank(a: Alert): number {
+  return a.severity === 'critical' ? 1 : 0;
+}
+
+/** Text of an alert on its line: short enough to sit at the end of the code. */
+export function inlineText(entry: LocatedAlert): string {
+  const a = entry.alert;
+  return `${a.severity === 'critical' ? '⛔' : '⚠'} Loss Radar · ${entry.runName} · step ${a.step}: ${a.kind} — ${a.message}`;
+}
+
+/** The metric's values around the alert step, for the hover: [step, value] pairs. */
+export function valuesAround(steps: ArrayLike<number>, values: ArrayLike<number>, step: number, radius = 5): [number, number][] {
+  let lo = 0;
+  let hi = steps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (steps[mid] < step) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: [number, number][] = [];
+  for (let i = Math.max(0, lo - radius); i < Math.min(steps.length, lo + radius + 1); i++) out.push([steps[i], values[i]]);
+  return out;
+}

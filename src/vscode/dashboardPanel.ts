@@ -1,0 +1,79 @@
+// The run dashboard: a WebviewPanel per run with full charts, the SA heatmap, the reliability
+// diagram and the loss of other runs overlaid for comparison.
+import * as vscode from 'vscode';
+import { isWebviewToHost, type SeriesPoints } from '../../webview/contract';
+import { DASHBOARD_MARKUP } from '../../webview/dashboard/markup';
+import type { AlertMonitor } from '../detect/alertMonitor';
+import type { Hub } from '../hub/hub';
+import { downsampleM4 } from '../store/downsample';
+import type { RunStore } from '../store/runStore';
+import { ViewBridge } from '../view/viewBridge';
+import { webviewHtml } from './webviewHtml';
+
+export class DashboardPanels implements vscode.Disposable {
+  private readonly panels = new Map<string, vscode.WebviewPanel>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly hub: Hub,
+    private readonly store: RunStore,
+    private readonly monitor: AlertMonitor,
+  ) {}
+
+  async open(runId: string): Promise<void> {
+    const existing = this.panels.get(runId);
+    if (existing) return existing.reveal();
+    const run = await this.store.get(runId);
+    if (!run) throw new Error(`no run ${runId} in ${this.store.dir}`);
+    const panel = vscode.window.createWebviewPanel('lossradar.dashboard', `Loss Radar: ${run.meta.name}`, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      retainContextWhenHidden: false,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+    });
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'radar.svg');
+    panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'dashboard.js', 'dashboard.css', DASHBOARD_MARKUP);
+    const bridge = new ViewBridge((message) => void panel.webview.postMessage(message), this.store, this.hub, this.monitor, { snapshotBuckets: 2000 });
+    this.panels.set(runId, panel);
+    const subscription = panel.webview.onDidReceiveMessage(async (message: unknown) => {
+      if (!isWebviewToHost(message)) return;
+      switch (message.type) {
+        case 'ready':
+          await bridge.show(runId);
+          break;
+        case 'selectRun':
+          await bridge.show(message.runId);
+          break;
+        case 'setOverlay':
+          void panel.webview.postMessage({ type: 'overlay', runs: await this.overlay(message.runIds) });
+          break;
+        case 'stopRun':
+          void vscode.commands.executeCommand('lossradar.stopRun', { id: message.runId });
+          break;
+        case 'openDashboard':
+          void this.open(message.runId);
+          break;
+      }
+    });
+    panel.onDidDispose(() => {
+      subscription.dispose();
+      bridge.dispose();
+      this.panels.delete(runId);
+    });
+  }
+
+  private async overlay(runIds: string[]): Promise<{ id: string; name: string; loss: SeriesPoints }[]> {
+    const out: { id: string; name: string; loss: SeriesPoints }[] = [];
+    for (const id of runIds) {
+      const run = await this.store.get(id);
+      const loss = run?.series.get('loss');
+      if (!run || !loss) continue;
+      const points = downsampleM4(loss.steps, loss.values, 1000);
+      out.push({ id, name: run.meta.name, loss: { steps: Array.from(points.steps), values: Array.from(points.values) } });
+    }
+    return out;
+  }
+
+  dispose(): void {
+    for (const panel of this.panels.values()) panel.dispose();
+  }
+}

@@ -1,0 +1,95 @@
+// What a webview receives, fed by a real hub and a real trainer connection: a snapshot, then only
+// deltas, never more than 10 messages a second, alerts as they fire.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AlertMonitor } from '../../src/detect/alertMonitor';
+import { Hub } from '../../src/hub/hub';
+import { RunStore } from '../../src/store/runStore';
+import { ViewBridge } from '../../src/view/viewBridge';
+import type { HostToWebview } from '../../webview/contract';
+import { TestTrainer, rows } from '../helpers/trainerClient';
+import { tempDir, waitFor } from '../helpers/tmp';
+
+async function setup() {
+  const tmp = tempDir();
+  const store = new RunStore(tmp.dir, { flushMs: 20 });
+  const hub = new Hub({ store });
+  const monitor = new AlertMonitor(hub);
+  await hub.listen();
+  const posted: { at: number; message: HostToWebview }[] = [];
+  const bridge = new ViewBridge((message) => posted.push({ at: performance.now(), message }), store, hub, monitor);
+  const close = async () => {
+    bridge.dispose();
+    monitor.dispose();
+    await hub.close();
+    await store.dispose();
+    tmp.cleanup();
+  };
+  return { store, hub, bridge, posted, close };
+}
+
+test('a view gets the run list and a snapshot, then deltas only, coalesced to at most 10 Hz', async (t) => {
+  const { hub, bridge, posted, close } = await setup();
+  t.after(close);
+  const trainer = await TestTrainer.connect(hub.url, hub.token);
+  const { runId } = await trainer.hello('view');
+  const ack = trainer.next('ack');
+  trainer.send({ type: 'scalars', seq: 0, rows: rows(0, 100) });
+  await ack;
+  await bridge.show(runId);
+  const kinds = posted.map((p) => p.message.type);
+  const resetAt = kinds.indexOf('reset');
+  assert.equal(kinds[resetAt - 1], 'runs', `runs come right before the snapshot: ${kinds}`);
+  const reset = posted[resetAt].message as Extract<HostToWebview, { type: 'reset' }>;
+  assert.equal(reset.series.loss.steps.length, 100);
+  posted.length = 0;
+  // 1 000 rows/s for a second, in frames of 10.
+  for (let i = 0; i < 100; i++) {
+    trainer.send({ type: 'scalars', seq: 100 + i * 10, rows: rows(100 + i * 10, 10) });
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await waitFor(() => {
+    const appended = posted.filter((p) => p.message.type === 'append').flatMap((p) => (p.message as Extract<HostToWebview, { type: 'append' }>).series.loss?.steps ?? []);
+    return appended.length === 1000 ? appended : undefined;
+  }, 'every row as a delta');
+  const appends = posted.filter((p) => p.message.type === 'append');
+  const steps = appends.flatMap((p) => (p.message as Extract<HostToWebview, { type: 'append' }>).series.loss.steps);
+  assert.deepEqual(steps, Array.from({ length: 1000 }, (_, i) => 100 + i), 'each row once, in order, none from the snapshot');
+  for (let i = 1; i < appends.length; i++) assert.ok(appends[i].at - appends[i - 1].at >= 95, `messages ${appends[i].at - appends[i - 1].at} ms apart`);
+  assert.ok(appends.length <= 14, `${appends.length} messages for ~1.2 s of rows`);
+  await trainer.close();
+});
+
+test('alerts reach the view as they fire, and a snapshot carries the run’s alerts so far', async (t) => {
+  const { hub, bridge, posted, close } = await setup();
+  t.after(close);
+  const trainer = await TestTrainer.connect(hub.url, hub.token);
+  const { runId } = await trainer.hello('alerting');
+  await bridge.show(runId);
+  trainer.send({ type: 'scalars', seq: 0, rows: [...rows(0, 5), { step: 5, values: { loss: 'NaN' } }] });
+  const message = await waitFor(() => posted.find((p) => p.message.type === 'alerts')?.message as Extract<HostToWebview, { type: 'alerts' }> | undefined, 'an alerts message');
+  assert.equal(message.alerts[0].kind, 'nonfinite');
+  const append = await waitFor(() => posted.find((p) => p.message.type === 'append')?.message as Extract<HostToWebview, { type: 'append' }> | undefined, 'the rows');
+  assert.ok(Number.isNaN(append.series.loss.values[5]), 'NaN travels as NaN');
+  posted.length = 0;
+  await bridge.show(runId);
+  const reset = posted.find((p) => p.message.type === 'reset')!.message as Extract<HostToWebview, { type: 'reset' }>;
+  assert.deepEqual(reset.alerts.map((a) => a.kind), ['nonfinite']);
+  await trainer.close();
+});
+
+test('reliability bins reach the view and a later snapshot', async (t) => {
+  const { hub, bridge, posted, close } = await setup();
+  t.after(close);
+  const trainer = await TestTrainer.connect(hub.url, hub.token);
+  const { runId } = await trainer.hello('calibrated');
+  await bridge.show(runId);
+  const bins = { step: 3, edges: [0, 0.5, 1], confidence: [0.3, 0.8], accuracy: [0.25, 0.9], counts: [10, 20] };
+  trainer.send({ type: 'reliability', name: 'calibration', ...bins });
+  const msg = await waitFor(() => posted.find((p) => p.message.type === 'reliability')?.message as Extract<HostToWebview, { type: 'reliability' }> | undefined, 'reliability');
+  assert.deepEqual(msg.bins, bins);
+  await bridge.show(runId);
+  const reset = posted.filter((p) => p.message.type === 'reset').pop()!.message as Extract<HostToWebview, { type: 'reset' }>;
+  assert.deepEqual(reset.reliability, bins);
+  await trainer.close();
+});
