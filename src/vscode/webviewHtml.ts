@@ -9,7 +9,8 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, s
   const csp = [
     "default-src 'none'",
     `img-src ${webview.cspSource} data:`,
-    `style-src ${webview.cspSource}`,
+    // The nonce lets the toolkit's one feature probe insert its <style> (read from csp-nonce).
+    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
     `font-src ${webview.cspSource}`,
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
@@ -17,6 +18,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, s
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<meta property="csp-nonce" content="${nonce}">
 <link rel="stylesheet" href="${styleUri}">
 </head><body>${body}
 <script nonce="${nonce}" src="${scriptUri}"></script>

@@ -121,9 +121,10 @@ function themeCss(): string {
     const vars = Object.entries(THEMES[name])
       .map(([k, v]) => `  --vscode-${k}: ${v};`)
       .join('\n');
-    return `body.${BODY_CLASS[name]} {\n${vars}\n  background: var(--vscode-sideBar-background);\n}`;
+    return `body.${BODY_CLASS[name]} {\n${vars}\n}`;
   });
-  return `body {\n  --vscode-font-family: "DejaVu Sans", system-ui, sans-serif;\n  --vscode-font-size: 13px;\n  --vscode-font-weight: normal;\n}\n${blocks.join('\n')}\n`;
+  // VS Code gives a sidebar view the side bar's background and an editor panel the editor's.
+  return `body.view-live { background: var(--vscode-sideBar-background); }\nbody.view-dashboard { background: var(--vscode-editor-background); }\nbody {\n  --vscode-font-family: "DejaVu Sans", system-ui, sans-serif;\n  --vscode-font-size: 13px;\n  --vscode-font-weight: normal;\n}\n${blocks.join('\n')}\n`;
 }
 
 // Runs before the bundle, as VS Code's own preload does: acquireVsCodeApi() (once per page),
@@ -227,7 +228,7 @@ function page(cspSource: string, view: ViewName, bodyClass: string, theme: Theme
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${cspSource}/theme.css">
 <link rel="stylesheet" href="${cspSource}/media/${v.style}">
-</head><body class="${bodyClass}" data-vscode-theme-kind="${bodyClass}" data-vscode-theme-id="harness-${theme}">${v.body}
+</head><body class="${bodyClass} view-${view}" data-vscode-theme-kind="${bodyClass}" data-vscode-theme-id="harness-${theme}">${v.body}
 <script nonce="${nonce}" src="${cspSource}/harness.js"></script>
 <script nonce="${nonce}" src="${cspSource}/dist/webview/${v.script}"></script>
 </body></html>`;
@@ -250,7 +251,20 @@ export async function send(page: Page, ...messages: HostToWebview[]): Promise<vo
     { messages, n },
   );
   await page.waitForFunction((n) => (window as unknown as HarnessWindow).__harness.received >= n, n);
+  await idle(page);
+}
+
+/** Waits until the view drew everything it had to (its root drops data-drawing), and a frame more. */
+export async function idle(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.querySelector('[data-drawing]') === null);
+  await frames(page, 1);
+}
+
+/** Scrolls an element into view and waits until the view drew what that showed. */
+export async function reveal(page: Page, selector: string): Promise<void> {
+  await page.locator(selector).scrollIntoViewIfNeeded();
   await frames(page, 2);
+  await idle(page);
 }
 
 export async function frames(page: Page, count = 2): Promise<void> {

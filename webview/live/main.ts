@@ -1,62 +1,312 @@
-// The "Live" sidebar: the active run and its latest values. Every string from a run (names, ids)
-// goes through textContent, never innerHTML.
-import { isHostToWebview, type HostToWebview, type WebviewToHost } from '../contract';
+// The sidebar "Live" view: the active run (a picker when there are several), its open alerts on
+// top, and small multiples that grow as deltas arrive (loss and val loss, ECE, SA sign diversity
+// min and median over the layers, entropy, grad norm, GPU utilisation and memory). Every string
+// from a run goes through textContent. State (the run, its alerts and thinned series) survives
+// hide/show through vscode.setState; a `reset` replaces everything.
+import { isHostToWebview, type Alert, type HostToWebview, type RunListItem, type RunStatus, type SeriesPoints } from '../contract';
+import { AlertBook } from '../shared/alerts';
+import { renderAlerts } from '../shared/alertList';
+import { ChartPanel, extent, type ResolvedLine } from '../shared/chartPanel';
+import { createButton, createSelect } from '../shared/controls';
+import { formatStep } from '../shared/format';
+import { FrameScheduler } from '../shared/frames';
+import { Visibility } from '../shared/visibility';
+import { LayerSpread } from '../shared/layerSpread';
+import type { AlertMarker } from '../shared/markers';
+import { PANEL_METRICS, PANELS, type PanelSpec } from '../shared/panels';
+import { SeriesStore } from '../shared/series';
+import { decodeState, encodeState, isSeriesPoints, thinSeries } from '../shared/stateCodec';
+import { readTheme, watchTheme } from '../shared/theme';
+import { vscodeApi } from '../shared/vscodeApi';
 
-interface VsCodeApi {
-  postMessage(message: WebviewToHost): void;
-  getState(): unknown;
-  setState(state: unknown): void;
+/** Points a series keeps before it compacts itself (M4): the sidebar is a few hundred pixels wide. */
+const MAX_POINTS = 8_192;
+/** Buckets per series in the persisted state (up to 4 points each). */
+const STATE_BUCKETS = 200;
+const STATE_INTERVAL_MS = 1000;
+
+interface SavedState {
+  v: 1;
+  runs: RunListItem[];
+  activeId: string | null;
+  runId: string | null;
+  status: RunStatus | null;
+  alerts: Alert[];
+  series: Record<string, SeriesPoints>;
+  spread: { min: SeriesPoints; median: SeriesPoints; layers: Record<string, number>; lastStep: number } | null;
 }
-declare function acquireVsCodeApi(): VsCodeApi;
 
-const vscode = acquireVsCodeApi();
-const picker = document.getElementById('run-picker') as HTMLSelectElement;
-const status = document.getElementById('run-status') as HTMLElement;
-const table = document.getElementById('latest') as HTMLTableSectionElement;
+function byId(id: string): HTMLElement {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`Loss Radar: the sidebar markup lacks #${id} (render LIVE_MARKUP from webview/live/markup.ts)`);
+  return el;
+}
 
-picker.addEventListener('change', () => vscode.postMessage({ type: 'selectRun', runId: picker.value }));
+const api = vscodeApi();
+const pickerSlot = byId('run-picker-slot');
+const statusLine = byId('run-status');
+const actions = byId('actions');
+const alertsBox = byId('alerts');
+const empty = byId('empty');
+const panelsBox = byId('panels');
+
+const store = new SeriesStore(MAX_POINTS, (name) => PANEL_METRICS.has(name));
+const spread = new LayerSpread(MAX_POINTS);
+const alerts = new AlertBook();
+let theme = readTheme();
+let runs: RunListItem[] = [];
+let activeId: string | null = null;
+let runId: string | null = null;
+let status: RunStatus | null = null;
+
+const picker = createSelect(
+  'Run',
+  (id) => {
+    activeId = id;
+    api.postMessage({ type: 'selectRun', runId: id });
+    saveState();
+  },
+  { id: 'run-picker' },
+);
+pickerSlot.append(picker.element);
+const stopButton = createButton('Stop Run', () => runId !== null && api.postMessage({ type: 'stopRun', runId }), { id: 'stop-run' });
+const dashboardButton = createButton('Open Dashboard', () => runId !== null && api.postMessage({ type: 'openDashboard', runId }), { id: 'open-dashboard', appearance: 'primary' });
+actions.append(stopButton.element, dashboardButton.element);
+
+const panels = PANELS.map((spec) => ({
+  spec,
+  view: new ChartPanel(spec.id, spec.title, { yMin: spec.yMin, yMax: spec.yMax, alwaysShown: spec.alwaysShown, xTicks: 5, yTicks: 3, yAxisWidth: 38, bucketPx: 2 }),
+}));
+panelsBox.append(...panels.map((p) => p.view.element));
+
+type Panel = (typeof panels)[number];
+/** Panels whose data, range, alerts or theme changed since they were drawn. */
+const dirty = new Set<Panel>(panels);
+const frames = new FrameScheduler(draw, byId('live'), 6);
+const visibility = new Visibility(() => frames.request());
+for (const p of panels) visibility.observe(p.view.element);
+
+/** Everything changed (new points move the shared step axis of every panel): redraw all. */
+function invalidate(): void {
+  for (const p of panels) dirty.add(p);
+  frames.request();
+}
+
+/** A panel is drawn when on screen; a hidden one (no data yet) is always looked at, it may show now. */
+const wanted = (p: Panel) => p.view.element.hidden || visibility.isVisible(p.view.element);
+
+function resolveLines(spec: PanelSpec): ResolvedLine[] {
+  const out: ResolvedLine[] = [];
+  for (const line of spec.lines) {
+    const color = theme.series[line.color % theme.series.length];
+    if (line.source.kind === 'spread') {
+      const series = line.source.which === 'min' ? spread.min : spread.median;
+      if (series.length > 0) out.push({ label: line.label ?? line.source.which, color, dashed: line.dashed, series });
+      continue;
+    }
+    const name = line.source.names.find((n) => store.has(n));
+    const series = name !== undefined ? store.get(name) : undefined;
+    if (name !== undefined && series) out.push({ label: line.label ?? name, color, dashed: line.dashed, series });
+  }
+  return out;
+}
+
+function alertMarkers(): AlertMarker[] {
+  return alerts.all().map((a) => ({
+    x: a.step,
+    color: a.severity === 'critical' ? theme.error : theme.warning,
+    closedX: a.state === 'closed' ? (a.closedStep ?? a.step) : undefined,
+  }));
+}
+
+/** One frame's drawing: the dirty panels on screen, top first, until the deadline; true when done. */
+function draw(deadline: number): boolean {
+  renderStatus();
+  const showCharts = runId !== null;
+  if (!showCharts) {
+    panelsBox.hidden = true;
+    dirty.clear();
+    return true;
+  }
+  if (panelsBox.hidden) {
+    panelsBox.hidden = false;
+    for (const p of panels) visibility.forget(p.view.element);
+  }
+  const resolved = panels.map((p) => resolveLines(p.spec));
+  // Small multiples share the step axis, so an alert's step lines up across them.
+  const range = extent(resolved.flat());
+  const markers = alertMarkers();
+  for (const [i, p] of panels.entries()) {
+    if (!dirty.has(p) || !wanted(p)) continue;
+    p.view.render({ theme, lines: resolved[i], alerts: markers, range });
+    dirty.delete(p);
+    if (performance.now() > deadline) break;
+  }
+  return ![...dirty].some(wanted);
+}
+
+function lastStep(): number {
+  let step = -Infinity;
+  for (const name of store.names()) step = Math.max(step, store.get(name)?.lastStep ?? -Infinity);
+  if (spread.min.length > 0) step = Math.max(step, spread.min.lastStep);
+  return step;
+}
+
+function renderStatus(): void {
+  const run = runs.find((r) => r.id === runId);
+  const parts: string[] = [];
+  if (runId !== null) {
+    parts.push(run?.name ?? runId);
+    if (status) parts.push(status);
+    const step = lastStep();
+    parts.push(Number.isFinite(step) ? `step ${formatStep(step)}` : 'waiting for the first row');
+  }
+  const text = parts.join(' · ');
+  if (statusLine.textContent !== text) statusLine.textContent = text;
+  stopButton.setDisabled(runId === null || status !== 'running');
+  dashboardButton.setDisabled(runId === null);
+}
+
+function renderRuns(): void {
+  picker.setOptions(
+    runs.map((r) => ({ value: r.id, label: `${r.name} (${r.status})` })),
+    activeId,
+  );
+  pickerSlot.hidden = runs.length < 2;
+  empty.hidden = runs.length > 0 || runId !== null;
+  empty.textContent = 'No runs yet. Start one with “Loss Radar: Launch Experiment”, or run a training script in the terminal.';
+  renderStatus();
+}
+
+function renderAlertList(): void {
+  renderAlerts(alertsBox, alerts.open());
+}
+
+function handle(message: HostToWebview): void {
+  switch (message.type) {
+    case 'runs':
+      runs = Array.isArray(message.runs) ? message.runs : [];
+      activeId = message.activeId;
+      if (runId !== null) {
+        const current = runs.find((r) => r.id === runId);
+        if (current) status = current.status;
+      }
+      if (activeId === null && runs.length === 0) clearRun();
+      renderRuns();
+      invalidate();
+      saveState();
+      return;
+    case 'reset':
+      runId = message.runId;
+      activeId = message.runId;
+      status = message.status;
+      store.reset(message.series ?? {});
+      spread.clear();
+      spread.ingest(message.series ?? {});
+      alerts.clear();
+      alerts.apply(message.alerts ?? []);
+      renderRuns();
+      renderAlertList();
+      invalidate();
+      saveState();
+      return;
+    case 'append':
+      if (message.runId !== runId) return;
+      store.append(message.series ?? {});
+      spread.ingest(message.series ?? {});
+      invalidate();
+      saveSoon();
+      return;
+    case 'alerts':
+      if (message.runId !== runId) return;
+      alerts.apply(message.alerts ?? []);
+      renderAlertList();
+      invalidate();
+      saveState();
+      return;
+    case 'status':
+      if (message.runId !== runId) return;
+      status = message.status;
+      runs = runs.map((r) => (r.id === message.runId ? { ...r, status: message.status } : r));
+      renderRuns();
+      saveState();
+      return;
+    case 'reliability':
+    case 'overlay':
+      return; // the dashboard's
+  }
+}
+
+function clearRun(): void {
+  runId = null;
+  status = null;
+  store.clear();
+  spread.clear();
+  alerts.clear();
+  renderAlertList();
+}
+
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Persists within a second: appends arrive up to 10 times a second, the state need not. */
+function saveSoon(): void {
+  saveTimer ??= setTimeout(saveState, STATE_INTERVAL_MS);
+}
+
+function saveState(): void {
+  if (saveTimer !== undefined) clearTimeout(saveTimer);
+  saveTimer = undefined;
+  const series: Record<string, SeriesPoints> = {};
+  for (const name of store.names()) {
+    const s = store.get(name);
+    if (s && s.length > 0) series[name] = thinSeries(s, STATE_BUCKETS);
+  }
+  const state: SavedState = {
+    v: 1,
+    runs,
+    activeId,
+    runId,
+    status,
+    alerts: alerts.all(),
+    series,
+    spread: spread.min.length > 0 ? { min: thinSeries(spread.min, STATE_BUCKETS), median: thinSeries(spread.median, STATE_BUCKETS), ...spread.snapshot() } : null,
+  };
+  api.setState(encodeState(state));
+}
+
+function restoreState(): void {
+  const saved = decodeState(api.getState()) as Partial<SavedState> | null;
+  if (!saved || saved.v !== 1) return;
+  runs = Array.isArray(saved.runs) ? saved.runs : [];
+  activeId = typeof saved.activeId === 'string' ? saved.activeId : null;
+  runId = typeof saved.runId === 'string' ? saved.runId : null;
+  status = saved.status ?? null;
+  if (saved.series && typeof saved.series === 'object') {
+    const series: Record<string, SeriesPoints> = {};
+    for (const [name, pts] of Object.entries(saved.series)) if (isSeriesPoints(pts)) series[name] = pts;
+    store.reset(series);
+  }
+  const sp = saved.spread;
+  if (sp && isSeriesPoints(sp.min) && isSeriesPoints(sp.median)) {
+    spread.min.append(sp.min.steps, sp.min.values);
+    spread.median.append(sp.median.steps, sp.median.values);
+    spread.restore({ layers: sp.layers ?? {}, lastStep: typeof sp.lastStep === 'number' ? sp.lastStep : -Infinity });
+  }
+  if (Array.isArray(saved.alerts)) alerts.apply(saved.alerts);
+}
 
 window.addEventListener('message', (event: MessageEvent) => {
-  if (!isHostToWebview(event.data)) return;
-  render(event.data);
-  vscode.setState(event.data.type === 'latest' ? event.data : vscode.getState());
+  if (isHostToWebview(event.data)) handle(event.data);
 });
 
-function formatValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (!Number.isFinite(value)) return value > 0 ? '+∞' : '−∞';
-  return Math.abs(value) >= 1e4 || (value !== 0 && Math.abs(value) < 1e-3) ? value.toExponential(3) : value.toFixed(4);
-}
+watchTheme((next) => {
+  theme = next;
+  for (const p of panels) p.view.setTheme(theme);
+  invalidate();
+});
 
-function render(message: HostToWebview): void {
-  if (message.type === 'runs') {
-    picker.replaceChildren(
-      ...message.runs.map((run) => {
-        const option = document.createElement('option');
-        option.value = run.id;
-        option.textContent = `${run.name} (${run.status})`;
-        option.selected = run.id === message.activeId;
-        return option;
-      }),
-    );
-    status.textContent = message.runs.length === 0 ? 'No runs yet. Start one from the palette or a terminal.' : '';
-    return;
-  }
-  status.textContent = message.step === null ? 'waiting for the first row' : `step ${message.step} · ${message.rows} rows`;
-  table.replaceChildren(
-    ...message.values.map((v) => {
-      const tr = document.createElement('tr');
-      const name = document.createElement('td');
-      name.textContent = v.name;
-      const value = document.createElement('td');
-      value.textContent = formatValue(v.value);
-      if (!Number.isFinite(v.value)) value.className = 'nonfinite';
-      tr.append(name, value);
-      return tr;
-    }),
-  );
-}
-
-const saved = vscode.getState();
-if (isHostToWebview(saved)) render(saved);
-vscode.postMessage({ type: 'ready' });
+restoreState();
+renderRuns();
+renderAlertList();
+invalidate();
+api.postMessage({ type: 'ready', view: 'sidebar' });

@@ -1,0 +1,331 @@
+// The run dashboard (a WebviewPanel): full-size charts with a shared, zoomable step axis, alert
+// markers on every chart and a banner of the open alerts, the loss of other runs overlaid, the SA
+// heatmap (layers × steps), the reliability diagram of the latest bins and entropy over time.
+// Every string from a run goes through textContent (or canvas fillText).
+import { Chart, Legend, Tooltip } from 'chart.js';
+import { isHostToWebview, type HostToWebview, type ReliabilityBins, type RunListItem, type RunStatus } from '../contract';
+import { AlertBook } from '../shared/alerts';
+import { renderAlerts } from '../shared/alertList';
+import { ChartPanel, extent, type ResolvedLine } from '../shared/chartPanel';
+import { createButton } from '../shared/controls';
+import { formatStep } from '../shared/format';
+import { FrameScheduler } from '../shared/frames';
+import { Visibility } from '../shared/visibility';
+import { LayerSpread, signDiversityLayer } from '../shared/layerSpread';
+import type { XRange } from '../shared/lineChart';
+import type { AlertMarker } from '../shared/markers';
+import { PANEL_METRICS, PANELS, type PanelSpec } from '../shared/panels';
+import { GrowableSeries, SeriesStore } from '../shared/series';
+import { decodeState, encodeState } from '../shared/stateCodec';
+import { readTheme, watchTheme } from '../shared/theme';
+import { vscodeApi } from '../shared/vscodeApi';
+import { SaHeatmap, type HeatmapLayer } from './heatmap';
+import { OverlayPicker } from './overlayPicker';
+import { isReliabilityBins, ReliabilityDiagram } from './reliability';
+import { attachZoom, type ZoomHost } from './zoom';
+
+Chart.register(Tooltip, Legend);
+
+/** Points a series keeps before it compacts itself (M4); zooming shows this much detail. */
+const MAX_POINTS = 262_144;
+
+interface SavedState {
+  v: 1;
+  runId: string | null;
+  zoom: XRange | null;
+  overlay: string[];
+}
+
+function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`Loss Radar: the dashboard markup lacks #${id} (render DASHBOARD_MARKUP from webview/dashboard/markup.ts)`);
+  return el as T;
+}
+
+const api = vscodeApi();
+const title = byId('run-title');
+const statusLine = byId('run-status');
+const actions = byId('actions');
+const banner = byId('banner');
+const chartsBox = byId('charts');
+
+const store = new SeriesStore(MAX_POINTS, (name) => PANEL_METRICS.has(name) || signDiversityLayer(name) !== null);
+const spread = new LayerSpread(MAX_POINTS);
+const alerts = new AlertBook();
+const overlays = new Map<string, { name: string; series: GrowableSeries }>();
+let reliabilityBins: ReliabilityBins | null = null;
+let theme = readTheme();
+let runs: RunListItem[] = [];
+let runId: string | null = null;
+let status: RunStatus | null = null;
+let zoom: XRange | null = null;
+let selection: { from: number; to: number } | null = null;
+let overlayAnnounced = false;
+
+const resetZoom = createButton('Reset Zoom', () => setZoom(null), { id: 'reset-zoom' });
+const stopButton = createButton('Stop Run', () => runId !== null && api.postMessage({ type: 'stopRun', runId }), { id: 'stop-run' });
+actions.append(resetZoom.element, stopButton.element);
+
+const overlayPicker = new OverlayPicker(byId('overlay-runs'), byId('compare'), (ids) => {
+  overlayAnnounced = true;
+  api.postMessage({ type: 'setOverlay', runIds: ids });
+  if (ids.length === 0) overlays.clear();
+  saveState();
+  invalidate();
+});
+
+const panels = PANELS.map((spec) => ({
+  spec,
+  view: new ChartPanel(spec.id, spec.title, {
+    yMin: spec.yMin,
+    yMax: spec.yMax,
+    alwaysShown: spec.alwaysShown,
+    tooltip: true,
+    legend: spec.id === 'loss',
+    xTicks: 8,
+    yTicks: 5,
+    yAxisWidth: 48,
+  }),
+}));
+chartsBox.append(...panels.map((p) => p.view.element));
+
+const heatmapCanvas = byId<HTMLCanvasElement>('heatmap');
+const heatmap = new SaHeatmap(heatmapCanvas, byId('heatmap-readout'));
+const reliability = new ReliabilityDiagram(byId<HTMLCanvasElement>('reliability'), byId('reliability-caption'));
+
+type Panel = (typeof panels)[number];
+/** Panels (and the heatmap) whose data, range, alerts or theme changed since they were drawn. */
+const dirty = new Set<Panel>(panels);
+let heatmapDirty = true;
+const frames = new FrameScheduler(draw, byId('dashboard'));
+const visibility = new Visibility(() => frames.request());
+for (const p of panels) visibility.observe(p.view.element);
+visibility.observe(heatmapCanvas);
+
+/** New points, a new range, alerts or theme: every chart shares the step axis, all redraw. */
+function invalidate(): void {
+  for (const p of panels) dirty.add(p);
+  heatmapDirty = true;
+  frames.request();
+}
+
+const wanted = (p: Panel) => p.view.element.hidden || visibility.isVisible(p.view.element);
+
+const zoomHost: ZoomHost = {
+  full: () => extent(allLines().flat()),
+  current: () => zoom,
+  set: setZoom,
+  select(next) {
+    selection = next;
+    const sel = next ? { ...next, color: theme.foreground } : null;
+    for (const p of panels) p.view.setSelection(sel);
+  },
+};
+for (const p of panels) {
+  attachZoom(
+    {
+      element: p.view.canvas,
+      stepAt: (x) => p.view.lineChart?.stepAt(x) ?? null,
+      plotBounds: () => p.view.lineChart?.plotArea() ?? null,
+    },
+    zoomHost,
+  );
+}
+
+function setZoom(range: XRange | null): void {
+  zoom = range;
+  resetZoom.setDisabled(zoom === null);
+  saveState();
+  invalidate();
+}
+
+function resolveLines(spec: PanelSpec): ResolvedLine[] {
+  const out: ResolvedLine[] = [];
+  for (const line of spec.lines) {
+    const color = theme.series[line.color % theme.series.length];
+    if (line.source.kind === 'spread') {
+      const series = line.source.which === 'min' ? spread.min : spread.median;
+      if (series.length > 0) out.push({ label: line.label ?? line.source.which, color, dashed: line.dashed, series, width: 2 });
+      continue;
+    }
+    const name = line.source.names.find((n) => store.has(n));
+    const series = name !== undefined ? store.get(name) : undefined;
+    if (name !== undefined && series) out.push({ label: line.label ?? name, color, dashed: line.dashed, series, width: 2 });
+  }
+  if (spec.id === 'loss') {
+    let k = 2;
+    for (const [, o] of overlays) {
+      if (o.series.length === 0) continue;
+      out.push({ label: o.name, color: theme.series[k++ % theme.series.length], series: o.series, width: 1, dashed: true, showLatest: false });
+    }
+  }
+  return out;
+}
+
+function allLines(): ResolvedLine[][] {
+  return panels.map((p) => resolveLines(p.spec));
+}
+
+function alertMarkers(): AlertMarker[] {
+  return alerts.all().map((a) => ({
+    x: a.step,
+    color: a.severity === 'critical' ? theme.error : theme.warning,
+    closedX: a.state === 'closed' ? (a.closedStep ?? a.step) : undefined,
+  }));
+}
+
+function heatmapLayers(): HeatmapLayer[] {
+  const out: HeatmapLayer[] = [];
+  for (const name of store.names()) {
+    const layer = signDiversityLayer(name);
+    const series = store.get(name);
+    if (layer !== null && series && series.length > 0) out.push({ name: layer, series });
+  }
+  return out;
+}
+
+/** One frame's drawing: dirty charts on screen, top first, then the heatmap, until the deadline. */
+function draw(deadline: number): boolean {
+  renderHeader();
+  const resolved = allLines();
+  const full = extent(resolved.flat());
+  const range = zoom ?? full;
+  const markers = alertMarkers();
+  const sel = selection ? { ...selection, color: theme.foreground } : null;
+  for (const [i, p] of panels.entries()) {
+    if (!dirty.has(p) || !wanted(p)) continue;
+    p.view.render({ theme, lines: resolved[i], alerts: markers, range, selection: sel });
+    dirty.delete(p);
+    if (performance.now() > deadline) return false;
+  }
+  if (heatmapDirty && visibility.isVisible(heatmapCanvas)) {
+    heatmap.render(theme, heatmapLayers(), range);
+    heatmapDirty = false;
+  }
+  return ![...dirty].some(wanted) && !(heatmapDirty && visibility.isVisible(heatmapCanvas));
+}
+
+function renderHeader(): void {
+  const run = runs.find((r) => r.id === runId);
+  const name = run?.name ?? runId ?? 'Loss Radar';
+  if (title.textContent !== name) title.textContent = name;
+  const parts: string[] = [];
+  if (status) parts.push(status);
+  let step = -Infinity;
+  for (const name of store.names()) step = Math.max(step, store.get(name)?.lastStep ?? -Infinity);
+  if (Number.isFinite(step)) parts.push(`step ${formatStep(step)}`);
+  const open = alerts.open().length;
+  if (open > 0) parts.push(`${open} open alert${open === 1 ? '' : 's'}`);
+  const text = parts.join(' · ');
+  if (statusLine.textContent !== text) statusLine.textContent = text;
+  stopButton.setDisabled(runId === null || status !== 'running');
+  resetZoom.setDisabled(zoom === null);
+}
+
+function handle(message: HostToWebview): void {
+  switch (message.type) {
+    case 'runs':
+      runs = Array.isArray(message.runs) ? message.runs : [];
+      if (runId === null) runId = message.activeId;
+      overlayPicker.render(runs, runId);
+      if (!overlayAnnounced && overlayPicker.ids.length > 0) {
+        // The selection restored from the state: the host learns it again after a reload.
+        overlayAnnounced = true;
+        api.postMessage({ type: 'setOverlay', runIds: overlayPicker.ids });
+      }
+      renderHeader();
+      return;
+    case 'reset':
+      if (message.runId !== runId) zoom = null;
+      runId = message.runId;
+      status = message.status;
+      store.reset(message.series ?? {});
+      spread.clear();
+      spread.ingest(message.series ?? {});
+      alerts.clear();
+      alerts.apply(message.alerts ?? []);
+      reliabilityBins = isReliabilityBins(message.reliability) ? message.reliability : null;
+      overlayPicker.render(runs, runId);
+      renderAlerts(banner, alerts.open());
+      reliability.render(theme, reliabilityBins);
+      invalidate();
+      saveState();
+      return;
+    case 'append':
+      if (message.runId !== runId) return;
+      store.append(message.series ?? {});
+      spread.ingest(message.series ?? {});
+      invalidate();
+      return;
+    case 'alerts':
+      if (message.runId !== runId) return;
+      alerts.apply(message.alerts ?? []);
+      renderAlerts(banner, alerts.open());
+      invalidate();
+      return;
+    case 'reliability':
+      if (message.runId !== runId || !isReliabilityBins(message.bins)) return;
+      reliabilityBins = message.bins;
+      reliability.render(theme, reliabilityBins);
+      return;
+    case 'status':
+      if (message.runId !== runId) return;
+      status = message.status;
+      runs = runs.map((r) => (r.id === message.runId ? { ...r, status: message.status } : r));
+      renderHeader();
+      return;
+    case 'overlay': {
+      overlays.clear();
+      const wanted = new Set(overlayPicker.ids);
+      for (const o of Array.isArray(message.runs) ? message.runs : []) {
+        if (!o || o.id === runId || !wanted.has(o.id) || !o.loss) continue;
+        const series = new GrowableSeries(MAX_POINTS, o.loss.steps?.length ?? 0);
+        series.append(o.loss.steps ?? [], o.loss.values ?? []);
+        overlays.set(o.id, { name: o.name, series });
+      }
+      invalidate();
+      return;
+    }
+  }
+}
+
+function saveState(): void {
+  const state: SavedState = { v: 1, runId, zoom, overlay: overlayPicker.ids };
+  api.setState(encodeState(state));
+}
+
+function restoreState(): void {
+  const saved = decodeState(api.getState()) as Partial<SavedState> | null;
+  if (!saved || saved.v !== 1) return;
+  runId = typeof saved.runId === 'string' ? saved.runId : null;
+  const z = saved.zoom;
+  zoom = z && typeof z.min === 'number' && typeof z.max === 'number' && z.max > z.min ? { min: z.min, max: z.max } : null;
+  if (Array.isArray(saved.overlay)) overlayPicker.setSelected(saved.overlay.filter((id): id is string => typeof id === 'string'));
+}
+
+window.addEventListener('message', (event: MessageEvent) => {
+  if (isHostToWebview(event.data)) handle(event.data);
+});
+
+watchTheme((next) => {
+  theme = next;
+  for (const p of panels) p.view.setTheme(theme);
+  reliability.render(theme, reliabilityBins);
+  invalidate();
+});
+
+// The hand-drawn canvases follow the page's width.
+let lastWidth = -1;
+new ResizeObserver(() => {
+  if (document.body.clientWidth === lastWidth) return;
+  lastWidth = document.body.clientWidth;
+  reliability.render(theme, reliabilityBins);
+  heatmapDirty = true;
+  frames.request();
+}).observe(document.body);
+
+restoreState();
+renderAlerts(banner, []);
+reliability.render(theme, null);
+invalidate();
+api.postMessage({ type: 'ready', view: 'dashboard' });
