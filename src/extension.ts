@@ -28,7 +28,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const runsSetting = config.get<string>('runsFolder', '.lossradar/runs');
   const runsDir = path.isAbsolute(runsSetting) ? runsSetting : path.join(folder ?? context.globalStorageUri.fsPath, runsSetting);
   const store = new RunStore(runsDir);
-  const hub = new Hub({ store, port: config.get<number>('hub.port', 0) });
+  // A reload keeps the window's port and token, so trainers it launched, and scripts started in its
+  // terminals, reconnect to the new hub and resume their runs. Kept in workspace state: never in the
+  // workspace's files.
+  const saved = context.workspaceState.get<{ port: number; token: string }>('lossradar.hub');
+  const hub = new Hub({ store, port: config.get<number>('hub.port', 0) || saved?.port || 0, token: saved?.token, fallbackToFreePort: true });
   const monitor = new AlertMonitor(hub, detectorSettings(output));
   const sdk = sdkPath(context.extensionUri.fsPath);
   const launcher = new Launcher(hub, store, sdk);
@@ -51,6 +55,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
 
   const { url } = await hub.listen();
+  await context.workspaceState.update('lossradar.hub', { port: hub.port, token: hub.token });
   output.info(`hub listening on ${url}, runs in ${runsDir}`);
 
   // Zero configuration: `python train.py` in any integrated terminal of this window finds the hub.

@@ -18,6 +18,8 @@ export interface HubOptions {
   heartbeatMs?: number;
   /** A peer that lets this much of our output pile up unread is disconnected. */
   maxBufferedBytes?: number;
+  /** When `port` is taken, listen on a free one instead of failing (a window reusing its last port). */
+  fallbackToFreePort?: boolean;
 }
 
 export interface HubEvents {
@@ -40,12 +42,14 @@ export class Hub extends EventEmitter<HubEvents> {
   readonly maxBufferedBytes: number;
   private heartbeat: NodeJS.Timeout | undefined;
   private requestedPort: number;
+  private readonly fallbackToFreePort: boolean;
 
   constructor(options: HubOptions) {
     super();
     this.store = options.store;
     this.token = options.token ?? newToken();
     this.requestedPort = options.port ?? 0;
+    this.fallbackToFreePort = options.fallbackToFreePort ?? false;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
@@ -67,16 +71,26 @@ export class Hub extends EventEmitter<HubEvents> {
 
   /** Listens on 127.0.0.1 only: other machines on the network must never reach a trainer's hub. */
   async listen(): Promise<{ url: string; port: number }> {
-    await new Promise<void>((resolve, reject) => {
+    try {
+      await this.listenOn(this.requestedPort);
+    } catch (err) {
+      if (!this.fallbackToFreePort || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || this.requestedPort === 0) throw err;
+      this.emit('problem', `port ${this.requestedPort} is taken; listening on a free port instead`);
+      await this.listenOn(0);
+    }
+    this.heartbeat = setInterval(() => this.beat(), this.heartbeatMs);
+    this.heartbeat.unref();
+    return { url: this.url, port: this.port };
+  }
+
+  private listenOn(port: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
-      this.http.listen(this.requestedPort, '127.0.0.1', () => {
+      this.http.listen(port, '127.0.0.1', () => {
         this.http.off('error', reject);
         resolve();
       });
     });
-    this.heartbeat = setInterval(() => this.beat(), this.heartbeatMs);
-    this.heartbeat.unref();
-    return { url: this.url, port: this.port };
   }
 
   get port(): number {

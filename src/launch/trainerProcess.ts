@@ -1,8 +1,11 @@
 // A launched trainer: its own process group (so stopping it stops its workers too), its output in
 // the run's output.log, and a stop that escalates SIGINT → SIGTERM → SIGKILL. Plain Node.
+// With an output log, stdout and stderr go straight to that file rather than through a pipe: a
+// trainer then outlives a reload of the window that launched it (a pipe to a dead extension host
+// would kill it with EPIPE at its next print), and the run re-attaches to the restarted hub.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, watchFile, unwatchFile } from 'node:fs';
 
 export interface LaunchSpec {
   command: string;
@@ -28,19 +31,30 @@ export interface TrainerProcessEvents {
 export class TrainerProcess extends EventEmitter<TrainerProcessEvents> {
   readonly exited: Promise<ExitInfo>;
   private readonly child: ChildProcess;
-  private readonly log: WriteStream | undefined;
   private stderrTail = '';
   private done = false;
+  private logOffset = 0;
 
   constructor(readonly spec: LaunchSpec) {
     super();
-    this.log = spec.outputLog ? createWriteStream(spec.outputLog, { flags: 'a' }) : undefined;
-    this.child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let fd: number | undefined;
+    if (spec.outputLog) {
+      fd = openSync(spec.outputLog, 'a');
+      this.logOffset = statSync(spec.outputLog).size;
+    }
+    const stdio: ('ignore' | 'pipe' | number)[] = fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd];
+    this.child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio, detached: true });
+    if (fd !== undefined) closeSync(fd);
+    const log = spec.outputLog;
+    if (log) watchFile(log, { interval: 200 }, () => this.readLog(log));
     this.exited = new Promise((resolve) => {
       const finish = (info: ExitInfo) => {
         if (this.done) return;
         this.done = true;
-        this.log?.end();
+        if (log) {
+          unwatchFile(log);
+          this.readLog(log);
+        }
         this.emit('exit', info);
         resolve(info);
       };
@@ -48,12 +62,33 @@ export class TrainerProcess extends EventEmitter<TrainerProcessEvents> {
       this.child.once('close', (code, signal) => finish({ code, signal }));
     });
     for (const stream of ['stdout', 'stderr'] as const) {
-      this.child[stream]?.on('data', (chunk: Buffer) => {
-        const text = chunk.toString('utf8');
-        this.log?.write(text);
-        if (stream === 'stderr') this.stderrTail = (this.stderrTail + text).slice(-8192);
-        this.emit('output', stream, text);
-      });
+      this.child[stream]?.on('data', (chunk: Buffer) => this.take(stream, chunk.toString('utf8')));
+    }
+  }
+
+  private take(stream: 'stdout' | 'stderr', text: string): void {
+    if (stream === 'stderr' || this.spec.outputLog) this.stderrTail = (this.stderrTail + text).slice(-8192);
+    this.emit('output', stream, text);
+  }
+
+  /** New bytes of the output log since the last read (stdout and stderr are one stream there). */
+  private readLog(file: string): void {
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch {
+      return;
+    }
+    try {
+      const buf = Buffer.alloc(64 * 1024);
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, this.logOffset);
+        if (n <= 0) break;
+        this.logOffset += n;
+        this.take('stdout', buf.subarray(0, n).toString('utf8'));
+      }
+    } finally {
+      closeSync(fd);
     }
   }
 
@@ -65,7 +100,7 @@ export class TrainerProcess extends EventEmitter<TrainerProcessEvents> {
     return !this.done;
   }
 
-  /** The last lines the trainer wrote to stderr: what a crash alert shows. */
+  /** The last lines the trainer wrote to stderr (to its output, with a log): what a crash alert shows. */
   lastStderrLines(n: number): string[] {
     return this.stderrTail.split('\n').filter((l) => l.trim() !== '').slice(-n);
   }

@@ -245,3 +245,18 @@ describe('hub', () => {
     assert.equal((await t.closed).code, 4400);
   });
 });
+
+test('a hub asked for a taken port can fall back to a free one, or fail clearly', async () => {
+  const { dir, cleanup } = tempDir();
+  const store = new RunStore(dir);
+  const first = new Hub({ store });
+  await first.listen();
+  const strict = new Hub({ store, port: first.port });
+  await assert.rejects(strict.listen(), /EADDRINUSE/);
+  const lenient = new Hub({ store, port: first.port, fallbackToFreePort: true });
+  const { port } = await lenient.listen();
+  assert.notEqual(port, first.port);
+  await lenient.close();
+  await first.close();
+  cleanup();
+});
