@@ -32,7 +32,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // terminals, reconnect to the new hub and resume their runs. Kept in workspace state: never in the
   // workspace's files.
   const saved = context.workspaceState.get<{ port: number; token: string }>('lossradar.hub');
-  const hub = new Hub({ store, port: config.get<number>('hub.port', 0) || saved?.port || 0, token: saved?.token, fallbackToFreePort: true });
+  const hub = new Hub({ store, port: config.get<number>('hub.port', 0) || saved?.port || 0, token: saved?.token, fallbackToFreePort: true, portRetryMs: saved ? 5000 : 0 });
   const monitor = new AlertMonitor(hub, detectorSettings(output));
   const sdk = sdkPath(context.extensionUri.fsPath);
   const launcher = new Launcher(hub, store, sdk);

@@ -20,6 +20,8 @@ export interface HubOptions {
   maxBufferedBytes?: number;
   /** When `port` is taken, listen on a free one instead of failing (a window reusing its last port). */
   fallbackToFreePort?: boolean;
+  /** Keep trying a taken `port` this long first: after a reload the old hub may not have let go yet. */
+  portRetryMs?: number;
 }
 
 export interface HubEvents {
@@ -43,6 +45,7 @@ export class Hub extends EventEmitter<HubEvents> {
   private heartbeat: NodeJS.Timeout | undefined;
   private requestedPort: number;
   private readonly fallbackToFreePort: boolean;
+  private readonly portRetryMs: number;
 
   constructor(options: HubOptions) {
     super();
@@ -50,6 +53,7 @@ export class Hub extends EventEmitter<HubEvents> {
     this.token = options.token ?? newToken();
     this.requestedPort = options.port ?? 0;
     this.fallbackToFreePort = options.fallbackToFreePort ?? false;
+    this.portRetryMs = options.portRetryMs ?? 0;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
@@ -71,8 +75,17 @@ export class Hub extends EventEmitter<HubEvents> {
 
   /** Listens on 127.0.0.1 only: other machines on the network must never reach a trainer's hub. */
   async listen(): Promise<{ url: string; port: number }> {
+    const deadline = Date.now() + this.portRetryMs;
     try {
-      await this.listenOn(this.requestedPort);
+      for (;;) {
+        try {
+          await this.listenOn(this.requestedPort);
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() >= deadline) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
     } catch (err) {
       if (!this.fallbackToFreePort || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || this.requestedPort === 0) throw err;
       this.emit('problem', `port ${this.requestedPort} is taken; listening on a free port instead`);

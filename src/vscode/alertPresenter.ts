@@ -21,12 +21,16 @@ export class AlertPresenter implements vscode.Disposable {
     overviewRulerLane: vscode.OverviewRulerLane.Right,
   });
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly notified = new Set<string>();
 
   constructor(
     private readonly book: AlertBook,
     private readonly store: RunStore,
   ) {
-    const refresh = () => this.refresh();
+    const refresh = () => {
+      for (const runId of this.notified) if (!book.openFor(runId).some((a) => a.severity === 'critical')) this.notified.delete(runId);
+      this.refresh();
+    };
     const notify = (entry: LocatedAlert) => void this.notify(entry);
     book.on('changed', refresh);
     book.on('opened', notify);
@@ -100,6 +104,10 @@ export class AlertPresenter implements vscode.Disposable {
 
   private async notify(entry: LocatedAlert): Promise<void> {
     if (entry.alert.severity !== 'critical') return;
+    // One notification per run while it has a critical alert open: an explosion trips several
+    // detectors at once, and a stack of toasts says no more than the first.
+    if (this.notified.has(entry.runId)) return;
+    this.notified.add(entry.runId);
     const choice = await vscode.window.showErrorMessage(
       `Loss Radar: ${entry.runName} at step ${entry.alert.step}: ${entry.alert.message}`,
       'Stop Run',

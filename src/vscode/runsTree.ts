@@ -32,6 +32,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunSummary>, vs
     item.description = `${run.status} · ${new Date(run.createdAt * 1000).toLocaleString()}`;
     item.tooltip = `${run.id}\n${run.dir}`;
     item.contextValue = `run.${run.status}`;
+    item.accessibilityInformation = { label: `${run.name}, ${run.status}` };
     item.command = { command: 'lossradar.openDashboard', title: 'Open Run Dashboard', arguments: [run] };
     return item;
   }
