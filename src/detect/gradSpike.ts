@@ -1,22 +1,27 @@
-// grad_norm: a spike against its recent median, or a steady growth far above its lowest level.
-// Both warn: a growing gradient norm often precedes a loss explosion by many steps.
+// grad_norm: a spike against its recent median, or a steady growth over the recent window while
+// the loss has stopped improving. Both warn: a growing gradient norm often precedes a loss
+// explosion by many steps. Growth alone is not enough: a model that starts to learn (an MAE loss
+// on noisy labels, say) sees its gradient grow several times over while its loss falls.
 import type { MetricRow } from '../store/run';
 import { fmt, type Detector } from './detector';
 import type { AlertChange, EpisodeBook } from './episodes';
 import type { DetectorSettings } from './settings';
-import { Ema, RollingWindow } from './stats';
+import { Ema, LossProgress, RollingWindow } from './stats';
 
 export class GradSpikeDetector implements Detector {
   private readonly window: RollingWindow;
   private readonly slow = new Ema(0.05);
-  private lowest = Number.POSITIVE_INFINITY;
+  private readonly recent: number[] = [];
   private rows = 0;
+  private readonly loss: LossProgress;
 
   constructor(private readonly s: DetectorSettings) {
     this.window = new RollingWindow(s.gradWindow);
+    this.loss = new LossProgress(s.divergenceAlpha, s.stallRows);
   }
 
   observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {
+    this.loss.observe(row.values.loss);
     const g = row.values.grad_norm;
     if (g === undefined || !Number.isFinite(g) || g <= 0) return;
     this.rows += 1;
@@ -34,8 +39,11 @@ export class GradSpikeDetector implements Detector {
     }
     this.window.push(x);
     const smooth = this.slow.push(x);
-    if (judged && smooth < this.lowest) this.lowest = smooth;
-    const growth = judged ? Math.exp(smooth - this.lowest) : 1;
+    // Growth within the recent window: a gradient that rose once while the model started to learn
+    // and then stayed up is the new normal, not a trend.
+    this.recent.push(smooth);
+    if (this.recent.length > this.s.stallRows + 1) this.recent.shift();
+    const growth = judged && this.recent.length > this.s.stallRows ? Math.exp(smooth - this.recent[0]) : 1;
     book.judge('grad-spike', spike, row.step, row.source, () => ({
       kind: 'grad-spike',
       severity: 'warning',
@@ -43,11 +51,12 @@ export class GradSpikeDetector implements Detector {
       message: `gradient norm spiked to ${fmt(g)}, ${fmt(ratio)}× its recent median (${fmt(z)} MADs)`,
       values: { grad_norm: g, ratio, z },
     }), out);
-    book.judge('grad-growth', judged && growth >= this.s.gradGrowth, row.step, row.source, () => ({
+    const stalled = this.loss.progress() < this.s.minProgress;
+    book.judge('grad-growth', judged && growth >= this.s.gradGrowth && stalled, row.step, row.source, () => ({
       kind: 'grad-spike',
       severity: 'warning',
       metric: 'grad_norm',
-      message: `gradient norm keeps growing: its smoothed level is ${fmt(growth)}× its lowest`,
+      message: `gradient norm keeps growing while the loss stalls: its smoothed level rose ${fmt(growth)}× over the last ${this.s.stallRows} rows`,
       values: { grad_norm: g, growth },
     }), out);
   }

@@ -70,25 +70,70 @@ export class LossSpikeDetector implements Detector {
  * heading somewhere bad); the loss at a multiple of its best is critical (it is exploding now).
  */
 export class DivergenceDetector implements Detector {
+  private observeLr(row: MetricRow, lr: number, book: EpisodeBook, out: AlertChange[]): void {
+    const previous = this.lr;
+    this.lr = lr;
+    const jump = lr / previous;
+    book.judge('divergence:lr-jump', this.rows > this.s.warmupRows && jump >= this.s.lrJumpRatio, row.step, row.source, () => ({
+      kind: 'divergence',
+      severity: 'warning',
+      metric: 'lr',
+      message: `the learning rate jumped ${fmt(jump)}× (${fmt(previous)} → ${fmt(lr)}): a jump this size often sets off a loss explosion`,
+      values: { lr, previous, jump },
+    }), out);
+  }
+
   private readonly ema: Ema;
   private best = Number.POSITIVE_INFINITY;
   private rows = 0;
   private readonly warnStreak = new Streak();
   private readonly critStreak = new Streak();
+  private lr = Number.NaN;
+  private first = Number.NaN;
+  /** [smoothed log loss, lr] of the last stallRows + 1 rows. */
+  private readonly window: [number, number][] = [];
 
   constructor(private readonly s: DetectorSettings) {
     this.ema = new Ema(s.divergenceAlpha);
   }
 
   observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {
+    const lr = row.values.lr;
+    if (lr !== undefined && Number.isFinite(lr) && lr > 0) this.observeLr(row, lr, book, out);
     const loss = row.values.loss;
     if (loss === undefined) return;
     this.rows += 1;
     // Log space: a rise is a ratio, whatever the loss's scale. A non-finite loss counts as far up.
     const x = Number.isFinite(loss) ? Math.log(Math.max(loss, 1e-12)) : (this.ema.ready ? this.ema.current : 0) + Math.log(1e6);
     const smoothed = this.ema.push(x);
+    if (this.rows === 1) this.first = x;
     const judged = this.rows > this.s.warmupRows;
     if (judged && smoothed < this.best) this.best = smoothed;
+    // The edge of stability: over the last `stallRows` rows the loss made (almost) no progress while
+    // the learning rate kept rising. Past it, a small model without normalisation soon blows up; a
+    // healthy warm-up makes progress all the while its learning rate rises.
+    const window = this.window;
+    window.push([smoothed, this.lr]);
+    if (window.length > this.s.stallRows + 1) window.shift();
+    let stalled = false;
+    let progress = Number.NaN;
+    let lrRise = Number.NaN;
+    if (judged && window.length > this.s.stallRows) {
+      const [oldLoss, oldLr] = window[0];
+      progress = 1 - Math.exp(smoothed - oldLoss);
+      lrRise = this.lr / oldLr;
+      // Only after a healthy phase: a loss still at its starting level has not begun to learn yet
+      // (an MAE loss on noisy labels is slow to start), which is no sign of instability.
+      const learned = 1 - Math.exp(this.best - this.first) >= this.s.minLearned;
+      stalled = learned && progress < this.s.minProgress && lrRise >= this.s.lrRiseRatio;
+    }
+    book.judge('divergence:edge', stalled, row.step, row.source, () => ({
+      kind: 'divergence',
+      severity: 'warning',
+      metric: 'loss',
+      message: `no progress over ${this.s.stallRows} rows (${fmt(progress * 100)}%) while the learning rate rose ${fmt(lrRise)}× to ${fmt(this.lr)}: the run is at the edge of stability`,
+      values: { loss, smoothed: Math.exp(smoothed), lr: this.lr, lrRise, progress },
+    }), out);
     const rise = judged && Number.isFinite(this.best) ? Math.exp(smoothed - this.best) - 1 : 0;
     const warn = this.warnStreak.push(rise >= this.s.divergenceWarnRise) >= this.s.divergenceSustainRows;
     const crit = this.critStreak.push(rise >= this.s.divergenceCriticalRise) >= Math.max(1, Math.ceil(this.s.divergenceSustainRows / 2));

@@ -16,12 +16,20 @@ export interface DetectorSettings {
   divergenceWarnRise: number;
   divergenceCriticalRise: number;
   divergenceSustainRows: number;
+  /** divergence (edge of stability): less than minProgress loss improvement over stallRows rows while the LR rose lrRiseRatio×. */
+  stallRows: number;
+  minProgress: number;
+  lrRiseRatio: number;
+  /** …and only once the loss has fallen this fraction below its first value (after a healthy phase). */
+  minLearned: number;
+  /** divergence (LR jump): the LR multiplied by at least this much from one row to the next. */
+  lrJumpRatio: number;
 
   /** grad-spike: ratio of grad_norm to its rolling median and MAD z-score (in log space). */
   gradWindow: number;
   gradRatio: number;
   gradZ: number;
-  /** grad-spike growth: slow EMA of log grad_norm this many times above its lowest. */
+  /** grad-spike growth: slow EMA of grad_norm this many times its level stallRows rows ago, while the loss stalls. */
   gradGrowth: number;
 
   /** sa-collapse: per-layer baseline window and EMA; a layer collapses below ratio × baseline. */
@@ -61,11 +69,16 @@ export const DEFAULT_SETTINGS: DetectorSettings = {
   divergenceWarnRise: 0.15,
   divergenceCriticalRise: 1,
   divergenceSustainRows: 5,
+  stallRows: 40,
+  minProgress: 0.05,
+  lrRiseRatio: 1.5,
+  minLearned: 0.1,
+  lrJumpRatio: 4,
 
   gradWindow: 50,
   gradRatio: 4,
   gradZ: 8,
-  gradGrowth: 5,
+  gradGrowth: 3,
 
   saBaselineRows: 20,
   saAlpha: 0.3,
@@ -98,10 +111,15 @@ export const SETTING_DOCS: Record<keyof DetectorSettings, string> = {
   divergenceWarnRise: 'divergence: warn when the smoothed loss is this fraction above its best (0.15 = 15 %).',
   divergenceCriticalRise: 'divergence: critical when the smoothed loss is this fraction above its best (1 = twice the best).',
   divergenceSustainRows: 'divergence: rows the rise must last (half of it for critical).',
+  stallRows: 'divergence (edge of stability): the window, in rows, over which progress and the learning rate are compared.',
+  minProgress: 'divergence (edge of stability): warn when the smoothed loss improved less than this fraction over the window…',
+  lrRiseRatio: '…while the learning rate rose at least this many times over it…',
+  minLearned: '…once the loss has fallen at least this fraction below its first value (after a healthy phase).',
+  lrJumpRatio: 'divergence: warn when the learning rate jumps this many times from one row to the next.',
   gradWindow: 'grad-spike: rows in the rolling window of log grad_norm.',
   gradRatio: 'grad-spike: the gradient norm must be this many times its rolling median…',
   gradZ: '…and this many robust standard deviations above it (in log space).',
-  gradGrowth: 'grad-spike: warn when the slow EMA of grad_norm is this many times its lowest level.',
+  gradGrowth: 'grad-spike: warn when the smoothed grad_norm rose this many times over the last stallRows rows while the loss made no progress.',
   saBaselineRows: 'sa-collapse: rows after the warm-up that make each layer’s baseline sign diversity.',
   saAlpha: 'sa-collapse: smoothing factor of each layer’s sign diversity.',
   saCollapseRatio: 'sa-collapse: a layer collapses when its sign diversity falls below this fraction of its baseline.',

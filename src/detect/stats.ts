@@ -95,3 +95,25 @@ export class Streak {
     return this.n;
   }
 }
+
+/** How much the smoothed loss improved over the last `window` rows, as a fraction (0.1 = 10 % lower). */
+export class LossProgress {
+  private readonly ema: Ema;
+  private readonly history: number[] = [];
+
+  constructor(alpha: number, private readonly window: number) {
+    this.ema = new Ema(alpha);
+  }
+
+  observe(loss: number | undefined): void {
+    if (loss === undefined || !Number.isFinite(loss) || loss <= 0) return;
+    this.history.push(this.ema.push(Math.log(loss)));
+    if (this.history.length > this.window + 1) this.history.shift();
+  }
+
+  /** NaN until the window is full. */
+  progress(): number {
+    if (this.history.length <= this.window) return Number.NaN;
+    return 1 - Math.exp(this.history[this.history.length - 1] - this.history[0]);
+  }
+}

@@ -69,11 +69,41 @@ test('entropy falling far below the loss is an entropy-collapse warning', () => 
   assert.ok(e.step > 540 && e.step < 600, `at ${e.step}`);
 });
 
-test('steady growth of the gradient norm warns before anything else breaks', () => {
-  const alerts = opened(replay(syntheticRun({ steps: 900, gradFactor: (s) => (s < 400 ? 1 : Math.exp((s - 400) / 60)) })));
-  const g = alerts.find((a) => a.kind === 'grad-spike');
-  assert.ok(g, JSON.stringify(alerts));
+test('a gradient norm growing while the loss stalls warns; growing while the loss falls does not', () => {
+  const growth = (s: number) => (s < 600 ? 1 : Math.exp((s - 600) / 30));
+  // The synthetic loss has flattened out by step 600: growth there is a warning.
+  const stalled = opened(replay(syntheticRun({ steps: 900, gradFactor: growth })));
+  const g = stalled.find((a) => a.kind === 'grad-spike');
+  assert.ok(g, JSON.stringify(stalled));
   assert.equal(g.severity, 'warning');
+  assert.ok(g.step > 600 && g.step < 680, `at ${g.step}`);
+  // Early, while the loss still falls fast, the same growth is a model starting to learn.
+  const learning = opened(replay(syntheticRun({ steps: 300, gradFactor: (s) => (s < 40 ? 1 : Math.min(8, Math.exp((s - 40) / 30))) })));
+  assert.deepEqual(learning.filter((a) => a.kind === 'grad-spike').map((a) => a.step), []);
+});
+
+test('the loss making no progress while the learning rate keeps rising is a warning (the edge of stability)', () => {
+  const rows = syntheticRun({ steps: 400 });
+  for (const row of rows) {
+    row.values.lr = 1e-3 * Math.exp(row.step / 60); // an exponential ramp
+    if (row.step >= 250) row.values.loss = rows[249].values.loss * (1 + 0.02 * Math.sin(row.step)); // flat from step 250
+  }
+  const edge = opened(replay(rows)).find((a) => a.kind === 'divergence' && a.message.includes('edge of stability'));
+  assert.ok(edge, 'warned');
+  assert.equal(edge.severity, 'warning');
+  assert.ok(edge.step > 250 && edge.step < 320, `at ${edge.step}`);
+  // The same ramp while the loss keeps falling is a healthy warm-up.
+  const healthy = syntheticRun({ steps: 240 });
+  for (const row of healthy) row.values.lr = 1e-3 * Math.exp(row.step / 60);
+  assert.deepEqual(opened(replay(healthy)).map((a) => a.kind), []);
+});
+
+test('a learning rate that jumps is a warning', () => {
+  const rows = syntheticRun({ steps: 300 });
+  for (const row of rows) row.values.lr = row.step < 200 ? 1e-3 : 1e-2;
+  const jump = opened(replay(rows)).find((a) => a.metric === 'lr');
+  assert.equal(jump?.step, 200);
+  assert.match(jump!.message, /jumped 10× \(0\.001 → 0\.01\)/);
 });
 
 test('every threshold is a setting, and a wrong one is refused clearly', () => {

@@ -1,0 +1,56 @@
+// The detectors on the evaluation's fixture runs (test/fixtures/runs, labels.json): what the
+// product promises, pinned. Peers' first alerts come from peers.json (made by npm run eval:detect).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { loadRows, replay } from '../../src/detect/replay';
+
+const dir = path.resolve(__dirname, '..', 'fixtures', 'runs');
+const labels = JSON.parse(readFileSync(path.join(dir, 'labels.json'), 'utf8')) as Record<string, { label: string; onset: number | null }>;
+const peers = JSON.parse(readFileSync(path.join(dir, 'peers.json'), 'utf8')).peers as Record<string, Record<string, number | null>>;
+
+async function firstAlerts(name: string) {
+  const { rows, problems } = await loadRows(path.join(dir, `${name}.jsonl.gz`));
+  assert.deepEqual(problems, [], `${name} reads cleanly`);
+  const opened = replay(rows).filter((a) => a.state === 'open');
+  return { first: opened[0], firstCritical: opened.find((a) => a.severity === 'critical'), opened };
+}
+
+const exploding = Object.entries(labels).filter(([, l]) => l.label === 'explode');
+const healthy = Object.entries(labels).filter(([, l]) => l.label === 'healthy');
+
+test('the evaluation has at least 8 healthy and 8 exploding runs', () => {
+  assert.ok(exploding.length >= 8, `${exploding.length} exploding`);
+  assert.ok(healthy.length >= 8, `${healthy.length} healthy`);
+});
+
+for (const [name, label] of exploding) {
+  test(`${name}: warned before its onset at step ${label.onset}`, async () => {
+    const { first } = await firstAlerts(name);
+    assert.ok(first, 'an alert');
+    assert.ok(first.step < label.onset!, `first alert at ${first.step} (${first.kind})`);
+  });
+}
+
+for (const [name] of healthy) {
+  test(`${name}: a healthy run raises no alert at all`, async () => {
+    const { opened } = await firstAlerts(name);
+    assert.deepEqual(opened.map((a) => `${a.kind}@${a.step}: ${a.message}`), []);
+  });
+}
+
+test('the median lead over the best peer on the exploding runs is at least 50 steps', async () => {
+  const margins: number[] = [];
+  for (const [name, label] of exploding) {
+    const { first } = await firstAlerts(name);
+    const ours = label.onset! - first!.step;
+    const peerSteps = Object.values(peers[name]).filter((s): s is number => s !== null);
+    const bestPeer = peerSteps.length ? label.onset! - Math.min(...peerSteps) : Number.NEGATIVE_INFINITY;
+    margins.push(ours - bestPeer);
+  }
+  margins.sort((a, b) => a - b);
+  const median = margins[Math.floor(margins.length / 2)];
+  assert.ok(median >= 50, `median margin ${median} (margins ${margins.join(', ')})`);
+  assert.ok(margins.every((m) => m >= 0), `Loss Radar is never later than the best peer: ${margins.join(', ')}`);
+});
