@@ -38,7 +38,10 @@ def detect(rows: list[dict[str, Any]]) -> PeerResult:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from lightning.fabric import Fabric
-        from lightning.fabric.utilities.spike import SpikeDetection, TrainingSpikeException
+        from lightning.fabric.utilities.spike import (
+            SpikeDetection,
+            TrainingSpikeException,
+        )
 
     result = PeerResult()
     with tempfile.TemporaryDirectory(prefix="lr-eval-lightning-") as tmp, warnings.catch_warnings():
