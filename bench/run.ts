@@ -1,4 +1,5 @@
 // `npm run bench`: every benchmark of the project, printed as rates and ratios against targets.
+import { benchDetectors } from './detectors';
 import { benchIngest } from './ingest';
 import { benchWebview } from './webview';
 
@@ -25,6 +26,13 @@ async function main(): Promise<void> {
     value: `${paced.hubCores.toFixed(2)} cores (${(paced.hubCores * 100).toFixed(0)}% of the 1-core budget); took ${fmt(paced.valuesPerSecond)} values/s`,
     target: '< 1 core',
     ok: paced.hubCores < 1 && paced.valuesPerSecond >= 190_000,
+  });
+  const det = benchDetectors();
+  lines.push({
+    name: 'detectors, 200,000-row run (25 SA layers every 5th row)',
+    value: `${fmt(det.rowsPerSecond)} rows/s; last tenth / first tenth time per row = ${det.lateOverEarly.toFixed(2)}`,
+    target: 'cost per row flat over the run (ratio < 1.5)',
+    ok: det.lateOverEarly < 1.5,
   });
   const web = await benchWebview();
   lines.push({
