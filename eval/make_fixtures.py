@@ -31,8 +31,8 @@ from dataclasses import dataclass
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from label import label_rows
-from runio import load_rows
+from label import label_rows  # noqa: E402 - found through the sys.path entry above
+from runio import load_rows  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
 DEFAULT_OUT = os.path.join(ROOT, "test", "fixtures", "runs")

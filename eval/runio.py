@@ -50,12 +50,12 @@ def load_rows(path: str) -> list[Row]:
     opener = gzip.open if path.endswith(".gz") else open
     rows: list[Row] = []
     with opener(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line:
+        for raw_line in f:
+            text = raw_line.strip()
+            if not text:
                 continue
             try:
-                raw = json.loads(line)
+                raw = json.loads(text)
             except json.JSONDecodeError:
                 continue
             if not isinstance(raw, dict) or not isinstance(raw.get("step"), (int, float)):

@@ -1,0 +1,160 @@
+"""Loss Radar SDK: stream a PyTorch training run to the Loss Radar hub in three lines.
+
+>>> import lossradar
+>>> with lossradar.init(name="my-run", config={"lr": 3e-4}) as run:   # doctest: +SKIP
+...     run.watch(model, every=10)
+...     for step, batch in enumerate(loader):
+...         loss = ...
+...         run.log(step, loss=loss, lr=lr)
+...         if run.should_stop:
+...             break
+
+``init`` finds the hub from the environment (``LOSSRADAR_URL``/``LOSSRADAR_TOKEN``, set by the
+extension), else from the discovery directory (the VS Code window whose workspace holds the working
+directory), else writes the run to ``./.lossradar/runs/<run-id>/`` and warns once: a script never
+fails because the monitor is absent. This module imports without torch.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ._run import LossRadarWarning, Run, default_local_root, install_excepthook
+from ._version import __version__
+from .discovery import find_hub, valid_run_id
+
+__all__ = ["LossRadarWarning", "Run", "__version__", "init"]
+
+_warned_local = False
+
+
+def _distributed_rank() -> int | None:
+    """This process's rank under torch.distributed or torchrun, or ``None`` outside them."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        dist = getattr(torch, "distributed", None)
+        try:
+            if dist is not None and dist.is_available() and dist.is_initialized():
+                return int(dist.get_rank())
+        except (RuntimeError, ValueError):
+            pass
+    for var in ("RANK", "SLURM_PROCID"):
+        value = os.environ.get(var)
+        if value is not None and value.isdigit():
+            return int(value)
+    return None
+
+
+def _default_device() -> str | None:
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    try:
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            return f"cuda:{torch.cuda.current_device()}"
+    except (RuntimeError, AssertionError):
+        pass
+    return "cpu"
+
+
+def init(
+    name: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    *,
+    run_id: str | None = None,
+    url: str | None = None,
+    token: str | None = None,
+    mode: str = "auto",
+    dir: str | os.PathLike[str] | None = None,
+    per_rank: bool = False,
+    device: str | None = None,
+    max_queue: int = 20_000,
+) -> Run:
+    """Starts a run and returns it.
+
+    * ``name``, ``config``: shown in the editor (``config`` must be JSON-like; other values are
+      sent as their ``str()``).
+    * ``run_id``: resume or create the run with this id (default ``$LOSSRADAR_RUN_ID``, else the
+      hub names it).
+    * ``url``/``token``: a hub to use instead of the environment and the discovery directory.
+    * ``mode``: ``"auto"`` (hub if one is found, else local), ``"local"`` (always write
+      ``dir``/``<run-id>/``), ``"disabled"`` (log nothing).
+    * ``dir``: the local store root (default ``./.lossradar/runs``).
+    * ``per_rank``: under torch.distributed only rank 0 logs unless this is true; then every rank
+      opens its own run (``<name>-rank<r>``, run id ``<id>-rank<r>`` for ranks > 0) and its rows
+      carry ``rank``.
+    * ``device``: shown in the editor (default ``cuda:N`` when torch has initialised CUDA, else
+      ``cpu``).
+    * ``max_queue``: rows kept for the hub before the oldest are dropped (and counted).
+    """
+    if mode not in ("auto", "local", "disabled"):
+        raise ValueError(f"mode must be 'auto', 'local' or 'disabled', got {mode!r}")
+    rank = _distributed_rank()
+    if mode == "disabled" or (rank is not None and rank != 0 and not per_rank):
+        return Run(name=name, config=config, rank=rank, disabled=True)
+    row_rank = rank if per_rank and rank is not None else None
+    if row_rank is not None and row_rank > 0 and name:
+        name = f"{name}-rank{row_rank}"
+    device = device or _default_device()
+    root = Path(dir) if dir is not None else default_local_root()
+    install_excepthook()
+
+    address = None
+    if mode == "auto":
+        if url and token:
+            from .discovery import HubAddress
+
+            address = HubAddress(url=url, token=token, origin="argument", run_id=None)
+        else:
+            address = find_hub()
+    wanted_id = run_id or (address.run_id if address is not None else None) or os.environ.get("LOSSRADAR_RUN_ID")
+    if wanted_id is not None and row_rank is not None and row_rank > 0:
+        wanted_id = f"{wanted_id}-rank{row_rank}"
+    if wanted_id is not None and not valid_run_id(wanted_id):
+        raise ValueError(f"run_id {wanted_id!r} must match ^[A-Za-z0-9][A-Za-z0-9._-]{{0,127}}$")
+
+    if address is not None:
+        from .client import HubClient
+
+        run = Run(name=name, config=config, rank=row_rank, local_root=root)
+        client = HubClient(
+            address.url,
+            address.token,
+            name=name,
+            config=config,
+            run_id=wanted_id,
+            device=device,
+            rank=row_rank,
+            sdk_version=__version__,
+            max_queue=max_queue,
+            on_command=run._receive_command,
+        )
+        run._client = client
+        client.start()
+        return run
+
+    from .local import LocalRunWriter, new_run_id
+
+    writer = LocalRunWriter(
+        root,
+        wanted_id or new_run_id(name),
+        name=name,
+        config=config,
+        device=device,
+        sdk_version=__version__,
+    )
+    global _warned_local
+    if mode == "auto" and not _warned_local:
+        _warned_local = True
+        warnings.warn(
+            f"lossradar: no Loss Radar hub found (no LOSSRADAR_URL/LOSSRADAR_TOKEN, no hub in the discovery "
+            f"directory for {os.getcwd()}); writing the run to {writer.dir}",
+            LossRadarWarning,
+            stacklevel=2,
+        )
+    return Run(name=name, config=config, local=writer, rank=row_rank, local_root=root)

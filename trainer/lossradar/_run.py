@@ -1,0 +1,530 @@
+"""The ``Run`` object returned by :func:`lossradar.init`. Imports torch only when a tensor, a model
+or predictions are handed to it."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import math
+import operator
+import os
+import queue
+import sys
+import threading
+import time
+import types
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import _version
+from .encoding import MAX_METRIC_NAME, RESERVED_KEYS, distribution_frame, event_frame, reliability_frame
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from .client import HubClient
+    from .local import LocalRunWriter
+    from .watch import Watcher
+
+log = logging.getLogger("lossradar")
+
+CommandCallback = Callable[[str], None]
+
+
+class LossRadarWarning(UserWarning):
+    """Warnings of the Loss Radar SDK (no hub found, rows written locally, a metric refused)."""
+
+
+_SDK_DIR = os.path.dirname(os.path.abspath(__file__))
+#: Files whose frames are skipped when finding the caller of ``log()`` (the trainer in
+#: lossradar/train.py is a caller like any other).
+_SDK_FILES = frozenset(
+    os.path.join(_SDK_DIR, f) for f in ("__init__.py", "_run.py", "watch.py", "metrics.py", "client.py")
+)
+
+
+def caller_source() -> tuple[str, int] | None:
+    """file:line of the first frame outside the SDK: where the user called ``log()``."""
+    try:
+        frame: types.FrameType | None = sys._getframe(1)
+    except ValueError:
+        return None
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if os.path.abspath(filename) not in _SDK_FILES:
+            if filename.startswith("<"):
+                return (filename, frame.f_lineno)
+            return (os.path.abspath(filename), frame.f_lineno)
+        frame = frame.f_back
+    return None
+
+
+class _Transfer:
+    """Gathers tensors from one logging call and moves them to the host in one ``tolist()`` per
+    device (normally one)."""
+
+    def __init__(self) -> None:
+        self._items: list[tuple[Any, int]] = []  # (tensor, numel)
+
+    def add(self, t: torch.Tensor) -> int:
+        self._items.append((t, t.numel()))
+        return len(self._items) - 1
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def fetch(self) -> list[list[float]]:
+        import torch
+
+        by_device: dict[Any, list[int]] = {}
+        for i, (t, _) in enumerate(self._items):
+            by_device.setdefault(t.device, []).append(i)
+        out: list[list[float]] = [[] for _ in self._items]
+        with torch.no_grad():
+            for indices in by_device.values():
+                flat = torch.cat([self._items[i][0].detach().reshape(-1).to(torch.float32) for i in indices])
+                host: list[float] = flat.cpu().tolist()
+                pos = 0
+                for i in indices:
+                    n = self._items[i][1]
+                    out[i] = host[pos : pos + n]
+                    pos += n
+        return out
+
+
+def _is_tensor(v: object) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(v, torch.Tensor)
+
+
+class Run:
+    """One training run streamed to the hub (or written locally). Create it with
+    :func:`lossradar.init`; use it as a context manager or call :meth:`finish`."""
+
+    def __init__(
+        self,
+        *,
+        name: str | None,
+        config: Mapping[str, Any] | None,
+        client: HubClient | None = None,
+        local: LocalRunWriter | None = None,
+        rank: int | None = None,
+        disabled: bool = False,
+        local_root: Path | None = None,
+    ) -> None:
+        self.name = name
+        self.config = dict(config) if config is not None else None
+        self.rank = rank
+        self.disabled = disabled
+        self._client = client
+        self._local = local
+        self._local_root = local_root
+        self._should_stop = False
+        self._callbacks: list[CommandCallback] = []
+        self._commands: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._watchers: list[Watcher] = []
+        self._last_step: int | None = None
+        self._warned: set[str] = set()
+        self._finished = False
+        self._lock = threading.Lock()
+        self.status: str | None = None
+        if not disabled:
+            atexit.register(self._at_exit)
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def run_id(self) -> str | None:
+        """The hub's run id (known after the first welcome), or the local run's id."""
+        if self._client is not None:
+            return self._client.run_id
+        if self._local is not None:
+            return self._local.run_id
+        return None
+
+    @property
+    def mode(self) -> str:
+        """``"hub"``, ``"local"`` or ``"disabled"``."""
+        if self._client is not None:
+            return "hub"
+        if self._local is not None:
+            return "local"
+        return "disabled"
+
+    @property
+    def local_dir(self) -> Path | None:
+        return self._local.dir if self._local is not None else None
+
+    @property
+    def should_stop(self) -> bool:
+        """True once the hub sent ``stop`` (the user pressed Stop in the editor)."""
+        return self._should_stop
+
+    @should_stop.setter
+    def should_stop(self, value: bool) -> None:
+        self._should_stop = bool(value)
+
+    @property
+    def client(self) -> HubClient | None:
+        return self._client
+
+    # ------------------------------------------------------------------ commands
+
+    def on_command(self, callback: CommandCallback) -> CommandCallback:
+        """Registers ``callback(command)`` for hub commands (``"stop"``, ``"checkpoint"``). Callbacks
+        run on the training thread, inside the next ``log()``/``log_predictions()`` call (a safe
+        point between steps), never on the network thread. Usable as a decorator."""
+        self._callbacks.append(callback)
+        return callback
+
+    def _receive_command(self, command: str) -> None:  # network thread
+        if command == "stop":
+            self._should_stop = True
+        self._commands.put(command)
+
+    def _run_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            for callback in list(self._callbacks):
+                try:
+                    callback(command)
+                except Exception:
+                    log.exception("lossradar: the %r command callback failed", command)
+
+    # ------------------------------------------------------------------ logging
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            warnings.warn(message, LossRadarWarning, stacklevel=4)
+
+    def _check_step(self, step: object) -> int | None:
+        try:
+            if isinstance(step, bool):
+                raise TypeError
+            s = operator.index(step)  # type: ignore[arg-type]
+        except TypeError:
+            if _is_tensor(step):
+                s = int(step.item())  # type: ignore[attr-defined]
+            else:
+                self._warn_once("step-type", f"lossradar: step must be an integer ≥ 0, got {step!r}; row skipped")
+                return None
+        if s < 0:
+            self._warn_once("step-negative", f"lossradar: step must be ≥ 0, got {s}; row skipped")
+            return None
+        if self._last_step is not None and s < self._last_step:
+            self._warn_once(
+                "step-backwards",
+                f"lossradar: step {s} goes backwards (last step {self._last_step}); such rows are skipped",
+            )
+            return None
+        return s
+
+    def _metric_ok(self, name: str) -> bool:
+        if not name or len(name) > MAX_METRIC_NAME:
+            self._warn_once(f"name:{name[:40]}", f"lossradar: metric name {name[:40]!r} must have 1–512 characters")
+            return False
+        if name in RESERVED_KEYS:
+            self._warn_once(f"name:{name}", f"lossradar: {name!r} is a reserved key, not a metric name; skipped")
+            return False
+        return True
+
+    def log(self, step: int, /, **scalars: Any) -> dict[str, float]:
+        """Logs scalars at ``step`` (an integer ≥ 0, non-decreasing). Values may be Python numbers,
+        numpy scalars or 0-d tensors on any device: all the tensors of one call (and the
+        spectral-alignment statistics of a watched model) reach the host in one transfer. NaN and
+        ±Inf are kept. Never blocks on the network. Returns the values as logged (host floats; empty
+        when the run is disabled or the row was refused)."""
+        return self._log(step, scalars, caller_source())
+
+    def _log(
+        self,
+        step: object,
+        scalars: Mapping[str, Any],
+        source: tuple[str, int] | None,
+        transfer: _Transfer | None = None,
+        after: Callable[[list[list[float]], dict[str, float], int], None] | None = None,
+    ) -> dict[str, float]:
+        if self.disabled or self._finished:
+            return {}
+        self._run_commands()
+        s = self._check_step(step)
+        if s is None:
+            return {}
+        values: dict[str, float] = {}
+        tensor_slots: list[tuple[str, int]] = []
+        xfer = transfer if transfer is not None else _Transfer()
+        for name, v in scalars.items():
+            if not self._metric_ok(name):
+                continue
+            if _is_tensor(v):
+                if v.numel() != 1:
+                    self._warn_once(f"shape:{name}", f"lossradar: {name!r} is not a scalar tensor; skipped")
+                    continue
+                tensor_slots.append((name, xfer.add(v)))
+            elif isinstance(v, bool | int | float):
+                values[name] = float(v)
+            else:
+                try:
+                    values[name] = float(v)
+                except (TypeError, ValueError):
+                    self._warn_once(f"type:{name}", f"lossradar: {name!r} = {v!r} is not a number; skipped")
+        vector_slots: list[tuple[list[str], int]] = []
+        hist_slots: list[tuple[list[str], list[float], int]] = []
+        collected: set[int] = set()
+        for watcher in self._watchers:
+            if watcher.has_capture:
+                sa_scalars, sa_hists = watcher.collect()
+                collected.add(id(watcher))
+                for names, t in sa_scalars:
+                    vector_slots.append((names, xfer.add(t)))
+                for names, edges, counts in sa_hists:
+                    hist_slots.append((names, edges, xfer.add(counts)))
+        host = xfer.fetch() if xfer else []
+        for name, slot in tensor_slots:
+            values[name] = host[slot][0]
+        for names, slot in vector_slots:
+            values.update(zip(names, host[slot], strict=True))
+        for watcher in self._watchers:
+            watcher.advance(s, id(watcher) in collected)
+        if after is not None:
+            after(host, values, s)
+        self._last_step = s
+        if values:
+            self._emit_row(s, values, source)
+        for names, e, c in hist_slots:
+            bins = len(e) - 1
+            for k, name in enumerate(names):
+                self._emit_frame(distribution_frame(s, name, e, host[c][k * bins : (k + 1) * bins]))
+        return values
+
+    def _emit_row(self, step: int, values: dict[str, float], source: tuple[str, int] | None) -> None:
+        t = time.time()
+        if self._client is not None:
+            self._client.submit_row(step, t, values, source, self.rank)
+        elif self._local is not None:
+            self._local.write_row(step, t, values, source, self.rank)
+
+    def _emit_frame(self, frame: dict[str, Any]) -> None:
+        if self._client is not None:
+            self._client.submit_frame(frame)
+        elif self._local is not None:
+            self._local.write_frame(frame)
+
+    def log_predictions(
+        self,
+        step: int,
+        logits: torch.Tensor,
+        labels: torch.Tensor,
+        *,
+        n_bins: int = 15,
+        ignore_index: int = -100,
+        max_rows: int = 4096,
+        **scalars: Any,
+    ) -> dict[str, float]:
+        """Calibration and confidence of a batch of predictions: ``calibration/ece``,
+        ``calibration/mce``, ``entropy/mean``, ``entropy/normalized`` (÷ log C), ``accuracy`` and a
+        reliability diagram (``n_bins`` bins). ``logits`` (..., C) in any dtype, ``labels`` (...)
+        integers; entries equal to ``ignore_index`` are left out; at most ``max_rows`` rows, taken
+        with a fixed stride, are measured. Float32 on the device, one transfer; extra ``scalars``
+        travel in the same row. Returns the values as logged, like :meth:`log`."""
+        if self.disabled or self._finished:
+            return {}
+        import torch
+
+        from .metrics import calibration_bins, calibration_error_from_bins, diagram_bins, entropy
+        from .watch import no_autocast
+
+        source = caller_source()
+        xfer = _Transfer()
+        c = int(logits.shape[-1])
+        with torch.no_grad(), no_autocast(logits.device.type):
+            z = logits.detach().reshape(-1, c)
+            y = labels.detach().reshape(-1).to(z.device)
+            if z.shape[0] > max_rows:
+                stride = z.shape[0] // max_rows
+                z, y = z[::stride][:max_rows], y[::stride][:max_rows]
+            z = z.to(torch.float32)
+            valid = (y != ignore_index).to(torch.float32)
+            n_valid = valid.sum().clamp_min(1.0)
+            probs = torch.softmax(z, dim=-1)
+            conf, pred = probs.max(dim=1)
+            correct = pred.eq(y).to(torch.float32)
+            bins = calibration_bins(conf, correct, n_bins, weights=valid)
+            ece = calibration_error_from_bins(bins, "l1")
+            mce = calibration_error_from_bins(bins, "max")
+            ent = (entropy(z) * valid).sum() / n_valid
+            ent_norm = ent / math.log(c) if c > 1 else torch.zeros_like(ent)
+            acc = (correct * valid).sum() / n_valid
+            d_conf, d_acc, d_counts = diagram_bins(bins)
+            i_scalars = xfer.add(torch.stack([ece, mce, ent, ent_norm, acc]))
+            i_conf, i_acc, i_counts = xfer.add(d_conf), xfer.add(d_acc), xfer.add(d_counts)
+            edges = [i / n_bins for i in range(n_bins + 1)]
+
+        def after(host: list[list[float]], values: dict[str, float], s: int) -> None:
+            ece_v, mce_v, ent_v, entn_v, acc_v = host[i_scalars]
+            values.update(
+                {
+                    "calibration/ece": ece_v,
+                    "calibration/mce": mce_v,
+                    "entropy/mean": ent_v,
+                    "entropy/normalized": entn_v,
+                    "accuracy": acc_v,
+                }
+            )
+            self._emit_frame(reliability_frame(s, edges, host[i_conf], host[i_acc], host[i_counts]))
+
+        return self._log(step, scalars, source, xfer, after)
+
+    def log_distribution(self, step: int, name: str, edges: list[float], counts: list[float]) -> None:
+        """A histogram (``len(edges) == len(counts) + 1``)."""
+        if self.disabled or self._finished:
+            return
+        if len(edges) != len(counts) + 1:
+            raise ValueError("a histogram needs len(edges) == len(counts) + 1")
+        self._emit_frame(distribution_frame(step, name, edges, counts))
+
+    def event(self, message: str, level: str = "info", step: int | None = None) -> None:
+        """A line in the run's event log (``info``, ``warning`` or ``error``)."""
+        if self.disabled or self._finished:
+            return
+        self._emit_frame(event_frame(message, level, step))
+
+    # ------------------------------------------------------------------ models
+
+    def watch(
+        self,
+        model: nn.Module,
+        every: int = 10,
+        *,
+        max_rows: int = 1024,
+        collapse_threshold: float = 0.1,
+        include: Callable[[str, Any], bool] | None = None,
+    ) -> Watcher | None:
+        """Spectral alignment of every ``nn.Linear`` of ``model`` every ``every`` logged steps:
+        ``sa/<layer>/sign_diversity``, ``sa/<layer>/mean_abs``, the ``sa/<layer>`` histograms,
+        ``sa/min_sign_diversity`` and ``sa/collapsed_fraction`` (share of layers whose sign
+        diversity is below ``collapse_threshold``). Works on a ``torch.compile``d or DDP-wrapped
+        model. Returns the :class:`~lossradar.watch.Watcher` (``None`` on a disabled run)."""
+        if self.disabled:
+            return None
+        from .watch import Watcher
+
+        watcher = Watcher(model, every, max_rows=max_rows, collapse_threshold=collapse_threshold, include=include)
+        self._watchers.append(watcher)
+        return watcher
+
+    def unwatch(self) -> None:
+        for watcher in self._watchers:
+            watcher.remove()
+        self._watchers.clear()
+
+    # ------------------------------------------------------------------ the end
+
+    def finish(self, status: str = "completed", error: str | None = None, timeout: float = 10.0) -> None:
+        """Sends the queued rows and the end of the run (``completed``, ``failed`` or ``stopped``),
+        waiting at most ``timeout`` seconds for the hub to acknowledge them; rows it did not
+        acknowledge are written to the local store layout instead."""
+        with self._lock:
+            if self._finished:
+                return
+            self._finished = True
+        if status not in ("completed", "failed", "stopped"):
+            raise ValueError(f"status must be completed, failed or stopped, got {status!r}")
+        self.status = status
+        self.unwatch()
+        self._run_commands()
+        atexit.unregister(self._at_exit)
+        if self._client is not None:
+            client = self._client
+            if not client.close(status, error, timeout):
+                self._fallback_after_hub(client, status, error)
+        elif self._local is not None:
+            self._local.close(status, error)
+
+    def _fallback_after_hub(self, client: HubClient, status: str, error: str | None) -> None:
+        rows, frames, dropped = client.undelivered()
+        if not rows and not frames and client.end_delivered:
+            return
+        from .local import LocalRunWriter, new_run_id
+
+        root = self._local_root or default_local_root()
+        try:
+            writer = LocalRunWriter(
+                root,
+                client.run_id or new_run_id(self.name),
+                name=self.name,
+                config=self.config,
+                device=None,
+                sdk_version=_version.__version__,
+            )
+            for r in rows:
+                writer.write_row(r.step, r.time, r.values, r.source, r.rank)
+            for frame in frames:
+                writer.write_frame(frame)
+            writer.add_dropped(dropped)
+            writer.close(status, error)
+        except OSError as e:
+            warnings.warn(
+                f"lossradar: the hub at {client.url} did not take {len(rows)} rows and they could not be "
+                f"written locally either: {e}",
+                LossRadarWarning,
+                stacklevel=3,
+            )
+            return
+        warnings.warn(
+            f"lossradar: the hub at {client.url} did not acknowledge {len(rows)} rows "
+            f"({client.gave_up or 'unreachable'}); they were written to {writer.dir}",
+            LossRadarWarning,
+            stacklevel=3,
+        )
+
+    def _at_exit(self) -> None:
+        failed = _uncaught[0]
+        if failed is not None:
+            self.finish("failed", failed, timeout=5.0)
+        else:
+            self.finish("completed", timeout=5.0)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.finish("completed")
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.finish("stopped", "KeyboardInterrupt")
+        else:
+            self.finish("failed", f"{exc_type.__name__}: {exc}")
+
+
+def default_local_root() -> Path:
+    return Path.cwd() / ".lossradar" / "runs"
+
+
+# An uncaught exception makes the at-exit finish report "failed".
+_uncaught: list[str | None] = [None]
+_previous_hook = sys.excepthook
+
+
+def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: types.TracebackType | None) -> None:
+    _uncaught[0] = f"{exc_type.__name__}: {exc}"
+    _previous_hook(exc_type, exc, tb)
+
+
+def install_excepthook() -> None:
+    if sys.excepthook is not _excepthook:
+        global _previous_hook
+        _previous_hook = sys.excepthook
+        sys.excepthook = _excepthook
