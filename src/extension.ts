@@ -39,17 +39,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const book = new AlertBook();
   hub.on('problem', (message) => output.warn(message));
   store.on('problem', (message) => output.warn(message));
-  hub.on('runStarted', (run, resumed) => output.info(`${resumed ? 'resumed' : 'started'} run ${run.id}`));
+  hub.on('runStarted', (run, resumed) => {
+    output.info(`${resumed ? 'resumed' : 'started'} run ${run.id}`);
+    book.supersede(run.id, run.meta.name);
+  });
   monitor.on('alert', (run, alert) => book.apply(run.id, run.meta.name, alert));
-  hub.on('runEnded', (run) => book.clearRun(run.id));
   launcher.on('output', (runId, _stream, text) => output.append(text.replace(/^(?=.)/gm, `[${runId}] `)));
   launcher.on('exited', (runId, exit, crashed, lastStderr) => {
-    book.clearRun(runId);
     if (!crashed) return;
     void vscode.window.showErrorMessage(`Loss Radar: run ${runId} crashed (exit ${exit.code ?? exit.signal}): ${lastStderr.slice(-3).join(' ⏎ ')}`, 'Show Output').then((c) => c && output.show());
   });
   context.subscriptions.push(
-    { dispose: () => void launcher.dispose().then(() => hub.close()).then(() => store.dispose()) },
+    // Launched trainers are not stopped when the window goes: a reload (or a dropped Remote-SSH
+    // connection) must not kill a training run. They re-attach to the next hub of this workspace,
+    // which keeps its port and token, or write to the local store when no hub comes back.
+    { dispose: () => void hub.close().then(() => store.dispose()) },
     { dispose: () => monitor.dispose() },
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('lossradar.detect') && monitor.updateSettings(detectorSettings(output))),
   );
@@ -118,6 +122,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (ok !== 'Delete') return;
       try {
         await store.delete(runId);
+        book.clearRun(runId);
       } catch (err) {
         void vscode.window.showErrorMessage(`Loss Radar: ${(err as Error).message}`);
       }

@@ -17,6 +17,8 @@ export interface LauncherEvents {
 
 export class Launcher extends EventEmitter<LauncherEvents> {
   private readonly running = new Map<string, TrainerProcess>();
+  /** Runs the user asked to stop: however the trainer ends then (a KeyboardInterrupt traceback, a signal), the run was stopped. */
+  private readonly stopping = new Set<string>();
 
   constructor(
     private readonly hub: Hub,
@@ -48,12 +50,15 @@ export class Launcher extends EventEmitter<LauncherEvents> {
       this.running.delete(runId);
       const crashed = run.meta.status === 'running' && (exit.code !== 0 || exit.signal !== null || exit.error !== undefined);
       const lastStderr = exit.error ? [exit.error] : trainer.lastStderrLines(8);
-      const stoppedByUs = exit.signal === 'SIGINT' || exit.signal === 'SIGTERM' || exit.signal === 'SIGKILL';
+      const stoppedByUs = this.stopping.delete(runId);
+      const ended = run.meta.status !== 'running';
       await run.updateMeta({
         exit: { code: exit.code, signal: exit.signal },
-        ...(run.meta.status === 'running'
-          ? { status: crashed ? (stoppedByUs ? 'stopped' : 'failed') : 'completed', endedAt: Date.now() / 1000, error: crashed && !stoppedByUs ? lastStderr.join('\n') || `exited with ${exit.code ?? exit.signal}` : null }
-          : {}),
+        ...(stoppedByUs && run.meta.status !== 'completed'
+          ? { status: 'stopped' as const, error: null, endedAt: run.meta.endedAt ?? Date.now() / 1000 }
+          : !ended
+            ? { status: crashed ? ('failed' as const) : ('completed' as const), endedAt: Date.now() / 1000, error: crashed ? lastStderr.join('\n') || `exited with ${exit.code ?? exit.signal}` : null }
+            : {}),
       });
       this.store.emit('changed');
       this.emit('exited', runId, exit, crashed && !stoppedByUs, lastStderr);
@@ -65,6 +70,7 @@ export class Launcher extends EventEmitter<LauncherEvents> {
   async stop(runId: string, graceMs = 5000): Promise<'signalled' | 'commanded' | 'not-running'> {
     const trainer = this.running.get(runId);
     if (trainer) {
+      this.stopping.add(runId);
       await trainer.stop(graceMs);
       return 'signalled';
     }

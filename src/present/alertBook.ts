@@ -34,9 +34,26 @@ export class AlertBook extends EventEmitter<AlertBookEvents> {
     this.emit('changed');
   }
 
-  /** A run that ended keeps its alerts in its files, but the editor stops flagging its lines. */
+  /** The run is gone (deleted): its alerts leave the editor. */
   clearRun(runId: string): void {
     if (this.open.delete(runId)) this.emit('changed');
+  }
+
+  /**
+   * A new run of the same name replaces the older runs' alerts on the editor's lines. An ended run
+   * keeps its alerts until then: coming back to a script whose run exploded, its lines say why.
+   */
+  supersede(runId: string, runName: string): void {
+    let changed = false;
+    for (const [id, forRun] of this.open) {
+      if (id === runId) continue;
+      const first = forRun.values().next().value as LocatedAlert | undefined;
+      if (first?.runName === runName) {
+        this.open.delete(id);
+        changed = true;
+      }
+    }
+    if (changed) this.emit('changed');
   }
 
   openFor(runId: string): Alert[] {

@@ -44,3 +44,12 @@ test('the hover shows the values around the alert step', () => {
   assert.deepEqual(valuesAround(steps, values, 10, 2), [[6, 60], [8, 80], [10, 100], [12, 120], [14, 140]]);
   assert.deepEqual(valuesAround(steps, values, 0, 1), [[0, 0], [2, 20]]);
 });
+
+test('a new run of the same name replaces the older run’s alerts; other runs keep theirs', () => {
+  const book = new AlertBook();
+  book.apply('old', 'train', alert('a'));
+  book.apply('other', 'eval', alert('b'));
+  book.supersede('new', 'train');
+  assert.equal(book.hasOpen('old'), false);
+  assert.equal(book.hasOpen('other'), true);
+});
