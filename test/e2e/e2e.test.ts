@@ -174,6 +174,11 @@ describe('Loss Radar in a real VS Code', { timeout: 600_000 }, () => {
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'train.py' }).first().waitFor();
     await page.keyboard.press('Enter');
     const line = readFileSync(path.join(server.workspace, 'train.py'), 'utf8').split('\n').findIndex((l) => l.includes('run.log(step, loss=')) + 1;
+    // Go to the logging line: the editor renders only the lines in view.
+    await page.waitForTimeout(1000);
+    await page.keyboard.press('Control+G');
+    await page.locator('.quick-input-widget input').fill(`:${line}`);
+    await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelector('.view-lines')?.textContent?.includes('Loss Radar') || [...document.querySelectorAll('.view-lines span')].some((s) => getComputedStyle(s, '::after').content.includes('Loss Radar')), undefined, { timeout: 30_000 });
     await page.locator('.squiggly-warning, .squiggly-error').first().waitFor({ timeout: 30_000 });
     await snap(`decoration-line-${line}`);
