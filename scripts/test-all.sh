@@ -9,3 +9,5 @@ npm run --silent typecheck
 npm run --silent test:node
 npm run --silent test:browser
 bash scripts/test-python.sh
+# The end-to-end tier: the packaged VSIX inside code-server, driven through Chromium.
+npm run --silent test:e2e
