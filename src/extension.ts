@@ -81,6 +81,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const pickRun = async (ref: RunRef, onlyLive: boolean): Promise<string | undefined> => {
     if (ref?.id) return ref.id;
     const runs = (await store.list()).filter((r) => !onlyLive || r.status === 'running');
+    // The run the sidebar shows is the one the user means, when it qualifies.
+    if (live.activeRunId && runs.some((r) => r.id === live.activeRunId)) return live.activeRunId;
     if (!onlyLive && live.activeRunId) return live.activeRunId;
     if (runs.length === 1) return runs[0].id;
     return (await vscode.window.showQuickPick(runs.map((r) => ({ label: r.name, description: `${r.status} · ${r.id}`, id: r.id })), { placeHolder: 'Run' }))?.id;

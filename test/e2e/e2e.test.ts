@@ -189,10 +189,13 @@ describe('Loss Radar in a real VS Code', { timeout: 600_000 }, () => {
     const runId = await launch('e2e-train');
     for (let i = 0; i < 300 && rowsOf(runId).length < 20; i++) await page.waitForTimeout(200);
     await palette('Loss Radar: Stop Run');
+    // With several runs live, Stop Run asks which one; with one, it stops it straight away.
     const quick = page.locator('.quick-input-list .monaco-list-row', { hasText: runId });
-    if (await quick.first().isVisible().catch(() => false)) {
-      await quick.first().click();
-    }
+    await quick
+      .first()
+      .waitFor({ timeout: 5000 })
+      .then(() => quick.first().click())
+      .catch(() => undefined);
     await page.locator('.monaco-list-row[aria-label*="stopped"]').first().waitFor({ timeout: 30_000 });
     assert.equal(metaOf(runId).status, 'stopped');
     await snap('run-stopped');
