@@ -7,7 +7,8 @@ import type { Hub } from '../hub/hub';
 import type { Distribution, Reliability } from '../protocol/wire';
 import { downsampleM4 } from '../store/downsample';
 import type { MetricRow, Run } from '../store/run';
-import type { RunStore } from '../store/runStore';
+import type { RunStore, RunSummary } from '../store/runStore';
+import type { Series } from '../store/series';
 
 export interface ViewBridgeOptions {
   /** Buckets per metric in a snapshot; M4 keeps up to 4 points a bucket, extrema and non-finite included. */
@@ -70,7 +71,7 @@ export class ViewBridge {
     this.activeId = id;
     this.pending.clear();
     this.pendingAlerts = [];
-    this.post({ type: 'runs', runs: runs.map((r) => ({ id: r.id, name: r.name, status: r.status, createdAt: r.createdAt })), activeId: id });
+    this.post(runsMessage(runs, id));
     if (id === null) return;
     const run = await this.store.get(id);
     if (!run || generation !== this.generation) return;
@@ -96,15 +97,14 @@ export class ViewBridge {
 
   private async postRuns(): Promise<void> {
     const runs = await this.store.list();
-    this.post({ type: 'runs', runs: runs.map((r) => ({ id: r.id, name: r.name, status: r.status, createdAt: r.createdAt })), activeId: this.activeId });
+    this.post(runsMessage(runs, this.activeId));
   }
 
   private snapshot(run: Run): Record<string, SeriesPoints> {
     const out: Record<string, SeriesPoints> = {};
     for (const name of run.series.names()) {
       const series = run.series.get(name)!;
-      const points = downsampleM4(series.steps, series.values, this.buckets);
-      out[name] = { steps: Array.from(points.steps), values: Array.from(points.values) };
+      out[name] = seriesPoints(series, this.buckets);
     }
     return out;
   }
@@ -152,6 +152,16 @@ export class ViewBridge {
       this.pending = new Map();
     }
   }
+}
+
+function runsMessage(runs: RunSummary[], activeId: string | null): HostToWebview {
+  return { type: 'runs', runs: runs.map((r) => ({ id: r.id, name: r.name, status: r.status, createdAt: r.createdAt })), activeId };
+}
+
+/** A series as a webview gets it: M4-downsampled to `buckets`, in plain arrays for postMessage. */
+export function seriesPoints(series: Series, buckets: number): SeriesPoints {
+  const points = downsampleM4(series.steps, series.values, buckets);
+  return { steps: Array.from(points.steps), values: Array.from(points.values) };
 }
 
 function toBins(frame: Reliability): ReliabilityBins {

@@ -5,9 +5,8 @@ import { isWebviewToHost, type SeriesPoints } from '../../webview/contract';
 import { DASHBOARD_MARKUP } from '../../webview/dashboard/markup';
 import type { AlertMonitor } from '../detect/alertMonitor';
 import type { Hub } from '../hub/hub';
-import { downsampleM4 } from '../store/downsample';
 import type { RunStore } from '../store/runStore';
-import { ViewBridge } from '../view/viewBridge';
+import { seriesPoints, ViewBridge } from '../view/viewBridge';
 import { webviewHtml } from './webviewHtml';
 
 export class DashboardPanels implements vscode.Disposable {
@@ -67,8 +66,7 @@ export class DashboardPanels implements vscode.Disposable {
       const run = await this.store.get(id);
       const loss = run?.series.get('loss');
       if (!run || !loss) continue;
-      const points = downsampleM4(loss.steps, loss.values, 1000);
-      out.push({ id, name: run.meta.name, loss: { steps: Array.from(points.steps), values: Array.from(points.values) } });
+      out.push({ id, name: run.meta.name, loss: seriesPoints(loss, 1000) });
     }
     return out;
   }

@@ -79,21 +79,6 @@ describe('Loss Radar in a real VS Code', { timeout: 600_000 }, () => {
     }
   }
 
-  async function runIdByName(name: string): Promise<string> {
-    for (let i = 0; i < 600; i++) {
-      let names: string[] = [];
-      try {
-        names = readdirSync(server.runsDir);
-      } catch {
-        // The runs folder appears with the first run.
-      }
-      const id = names.filter((d) => d.includes(`-${name}-`)).sort().pop();
-      if (id) return id;
-      await page.waitForTimeout(100);
-    }
-    throw new Error(`no run named ${name} in ${server.runsDir}`);
-  }
-
   const runDirs = (name: string): string[] => {
     try {
       return readdirSync(server.runsDir).filter((d) => d.includes(`-${name}-`));
@@ -101,6 +86,15 @@ describe('Loss Radar in a real VS Code', { timeout: 600_000 }, () => {
       return [];
     }
   };
+
+  async function runIdByName(name: string): Promise<string> {
+    for (let i = 0; i < 600; i++) {
+      const id = runDirs(name).sort().pop();
+      if (id) return id;
+      await page.waitForTimeout(100);
+    }
+    throw new Error(`no run named ${name} in ${server.runsDir}`);
+  }
 
   /** Launches `name` from the palette and returns the id of the run it created. */
   async function launch(name: string): Promise<string> {
