@@ -8,6 +8,7 @@ import { AlertBook } from '../../webview/shared/alerts';
 import { luminance, parseColor, withAlpha } from '../../webview/shared/color';
 import { viridis } from '../../webview/shared/colormap';
 import { formatStep, formatTick, formatValue } from '../../webview/shared/format';
+import { WorkCosts } from '../../webview/shared/frames';
 import { LayerSpread, signDiversityLayer } from '../../webview/shared/layerSpread';
 import { m4Display, m4Select } from '../../webview/shared/m4';
 import { PANEL_METRICS } from '../../webview/shared/panels';
@@ -94,6 +95,61 @@ describe('series', () => {
     assert.deepEqual(store.names(), ['loss']);
     assert.deepEqual([...store.append({ loss: { steps: [2], values: [NaN] } })], ['loss']);
     assert.ok(Number.isNaN(store.get('loss')?.lastValue));
+  });
+});
+
+describe('frame budget', () => {
+  // A clock the pieces advance by what they cost.
+  const clocked = () => {
+    let t = 0;
+    return { now: () => t, spend: (ms: number) => () => void (t += ms) };
+  };
+
+  test('a frame starts a piece only when its last cost fits in what is left; the first piece always runs', () => {
+    const clock = clocked();
+    const costs = new WorkCosts<string>(clock.now);
+    const order: string[] = [];
+    const frame = (deadline: number, pieces: [string, number][]) => {
+      costs.beginFrame();
+      for (const [key, ms] of pieces) if (!costs.tryRun(key, deadline, () => (order.push(key), clock.spend(ms)()))) return false;
+      return true;
+    };
+    // Nothing known yet: pieces start until the clock passes the deadline.
+    assert.equal(frame(clock.now() + 6, [['a', 4], ['b', 4], ['c', 1]]), false);
+    assert.deepEqual(order.splice(0), ['a', 'b']);
+    assert.equal(frame(clock.now() + 6, [['c', 1]]), true);
+    assert.deepEqual(order.splice(0), ['c']);
+    // Now the costs are known: after a (4 ms), b (4 ms) would end past the 6 ms budget, so it waits.
+    assert.equal(frame(clock.now() + 6, [['a', 4], ['b', 4], ['c', 1]]), false);
+    assert.deepEqual(order.splice(0), ['a']);
+    // After b, c (1 ms) still fits.
+    assert.equal(frame(clock.now() + 6, [['b', 4], ['c', 1]]), true);
+    assert.deepEqual(order.splice(0), ['b', 'c']);
+    // A piece dearer than the whole budget still runs when it is first.
+    assert.equal(frame(clock.now() + 2, [['b', 4]]), true);
+    assert.deepEqual(order.splice(0), ['b']);
+  });
+
+  test('a cost rises at once and falls slowly', () => {
+    const clock = clocked();
+    const costs = new WorkCosts<string>(clock.now);
+    const once = (ms: number) => {
+      costs.beginFrame();
+      costs.tryRun('first', Infinity, () => undefined);
+      costs.tryRun('x', Infinity, clock.spend(ms));
+    };
+    const fits = (budget: number) => {
+      costs.beginFrame();
+      costs.tryRun('first', Infinity, () => undefined);
+      return costs.tryRun('x', clock.now() + budget, () => undefined);
+    };
+    once(1);
+    once(10);
+    assert.equal(fits(9), false, 'the 10 ms run is believed straight away');
+    once(1);
+    assert.equal(fits(8), false, 'one cheap run does not undo it');
+    for (let i = 0; i < 20; i++) once(1);
+    assert.equal(fits(3), true, 'many cheap runs do');
   });
 });
 

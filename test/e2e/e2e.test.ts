@@ -2,11 +2,12 @@
 // Chromium. Each step leaves a screenshot in test-results/e2e/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import type { Browser, Frame, Page } from 'playwright-core';
 import { parseJsonLines } from '../../src/store/jsonLines';
 import { startCodeServer, type CodeServer } from './codeServer';
+import * as wb from './workbench';
 
 const cache = process.env.LOSSRADAR_E2E_CACHE;
 const python = process.env.LOSSRADAR_PYTHON;
@@ -37,14 +38,7 @@ describe('Loss Radar in a real VS Code', { timeout: 600_000 }, () => {
     assert.ok(cache && python, 'run through test/e2e/run.sh, which sets LOSSRADAR_E2E_CACHE and LOSSRADAR_PYTHON');
     mkdirSync(shots, { recursive: true });
     server = await startCodeServer(cache, python);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.goto(server.url);
-    await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-    await page.waitForSelector('.statusbar', { timeout: 90_000 });
+    ({ browser, page } = await wb.openWorkbench(server));
   });
 
   after(async () => {
@@ -52,60 +46,17 @@ describe('Loss Radar in a real VS Code', { timeout: 600_000 }, () => {
     await server?.stop();
   });
 
-  async function palette(command: string, pick?: string): Promise<void> {
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('Control+Shift+P');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${command}`);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor({ timeout: 30_000 });
-    await page.keyboard.press('Enter');
-    if (pick !== undefined) {
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor({ timeout: 60_000 });
-      await input.fill(pick);
-      await page.waitForTimeout(300);
-      await page.keyboard.press('Enter');
-    }
-  }
-
-  async function liveFrame(): Promise<Frame> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      for (const frame of page.frames()) {
-        if (await frame.$('#live').catch(() => null)) return frame;
-      }
-      if (Date.now() > deadline) throw new Error('the Live view never rendered');
-      await page.waitForTimeout(500);
-    }
-  }
-
-  const runDirs = (name: string): string[] => {
-    try {
-      return readdirSync(server.runsDir).filter((d) => d.includes(`-${name}-`));
-    } catch {
-      return [];
-    }
-  };
+  const palette = (command: string, pick?: string) => wb.palette(page, command, pick);
+  const liveFrame = () => wb.liveFrame(page);
+  const launch = (name: string) => wb.launch(page, server, name);
 
   async function runIdByName(name: string): Promise<string> {
     for (let i = 0; i < 600; i++) {
-      const id = runDirs(name).sort().pop();
+      const id = wb.runDirs(server, name).sort().pop();
       if (id) return id;
       await page.waitForTimeout(100);
     }
     throw new Error(`no run named ${name} in ${server.runsDir}`);
-  }
-
-  /** Launches `name` from the palette and returns the id of the run it created. */
-  async function launch(name: string): Promise<string> {
-    const before = new Set(runDirs(name));
-    await palette('Loss Radar: Launch Experiment', name);
-    for (let i = 0; i < 600; i++) {
-      const fresh = runDirs(name).find((d) => !before.has(d));
-      if (fresh) return fresh;
-      await page.waitForTimeout(100);
-    }
-    throw new Error(`launching ${name} made no run`);
   }
 
   const rowsOf = (runId: string) => {
@@ -118,8 +69,7 @@ describe('Loss Radar in a real VS Code', { timeout: 600_000 }, () => {
   const metaOf = (runId: string) => JSON.parse(readFileSync(path.join(server.runsDir, runId, 'meta.json'), 'utf8'));
 
   test('the Loss Radar container opens with its Live view and Runs tree', step('the-loss-radar-container-opens-with-its', async () => {
-    await page.locator('.activitybar [aria-label^="Loss Radar"]').first().click();
-    const live = await liveFrame();
+    const live = await wb.openLossRadar(page);
     await live.waitForSelector('#run-status');
     await page.locator('.pane-header', { hasText: 'Runs' }).first().waitFor();
     await snap('container');

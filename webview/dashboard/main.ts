@@ -9,7 +9,7 @@ import { renderAlerts } from '../shared/alertList';
 import { ChartPanel, extent, type ResolvedLine } from '../shared/chartPanel';
 import { createButton } from '../shared/controls';
 import { formatStep } from '../shared/format';
-import { FrameScheduler } from '../shared/frames';
+import { FrameScheduler, WorkCosts } from '../shared/frames';
 import { Visibility } from '../shared/visibility';
 import { LayerSpread, signDiversityLayer } from '../shared/layerSpread';
 import type { XRange } from '../shared/lineChart';
@@ -98,6 +98,7 @@ type Panel = (typeof panels)[number];
 const dirty = new Set<Panel>(panels);
 let heatmapDirty = true;
 const frames = new FrameScheduler(draw, byId('dashboard'));
+const costs = new WorkCosts<Panel | 'heatmap'>();
 const visibility = new Visibility(() => frames.request());
 for (const p of panels) visibility.observe(p.view.element);
 visibility.observe(heatmapCanvas);
@@ -192,14 +193,14 @@ function draw(deadline: number): boolean {
   const range = zoom ?? full;
   const markers = alertMarkers();
   const sel = selection ? { ...selection, color: theme.foreground } : null;
+  costs.beginFrame();
   for (const [i, p] of panels.entries()) {
     if (!dirty.has(p) || !wanted(p)) continue;
-    p.view.render({ theme, lines: resolved[i], alerts: markers, range, selection: sel });
+    if (!costs.tryRun(p, deadline, () => p.view.render({ theme, lines: resolved[i], alerts: markers, range, selection: sel }))) return false;
     dirty.delete(p);
-    if (performance.now() > deadline) return false;
   }
   if (heatmapDirty && visibility.isVisible(heatmapCanvas)) {
-    heatmap.render(theme, heatmapLayers(), range);
+    if (!costs.tryRun('heatmap', deadline, () => heatmap.render(theme, heatmapLayers(), range))) return false;
     heatmapDirty = false;
   }
   return ![...dirty].some(wanted) && !(heatmapDirty && visibility.isVisible(heatmapCanvas));

@@ -9,7 +9,7 @@ import { renderAlerts } from '../shared/alertList';
 import { ChartPanel, extent, type ResolvedLine } from '../shared/chartPanel';
 import { createButton, createSelect } from '../shared/controls';
 import { formatStep } from '../shared/format';
-import { FrameScheduler } from '../shared/frames';
+import { FrameScheduler, WorkCosts } from '../shared/frames';
 import { Visibility } from '../shared/visibility';
 import { LayerSpread } from '../shared/layerSpread';
 import type { AlertMarker } from '../shared/markers';
@@ -83,6 +83,7 @@ type Panel = (typeof panels)[number];
 /** Panels whose data, range, alerts or theme changed since they were drawn. */
 const dirty = new Set<Panel>(panels);
 const frames = new FrameScheduler(draw, byId('live'), 6);
+const costs = new WorkCosts<Panel>();
 const visibility = new Visibility(() => frames.request());
 for (const p of panels) visibility.observe(p.view.element);
 
@@ -136,11 +137,11 @@ function draw(deadline: number): boolean {
   // Small multiples share the step axis, so an alert's step lines up across them.
   const range = extent(resolved.flat());
   const markers = alertMarkers();
+  costs.beginFrame();
   for (const [i, p] of panels.entries()) {
     if (!dirty.has(p) || !wanted(p)) continue;
-    p.view.render({ theme, lines: resolved[i], alerts: markers, range });
+    if (!costs.tryRun(p, deadline, () => p.view.render({ theme, lines: resolved[i], alerts: markers, range }))) break;
     dirty.delete(p);
-    if (performance.now() > deadline) break;
   }
   return ![...dirty].some(wanted);
 }
@@ -247,15 +248,25 @@ function clearRun(): void {
 }
 
 let saveTimer: ReturnType<typeof setTimeout> | undefined;
+let saveIdle: number | undefined;
 
-/** Persists within a second: appends arrive up to 10 times a second, the state need not. */
+/**
+ * Persists within about a second: appends arrive up to 10 times a second, the state need not. The
+ * save itself (thinning and encoding every series) waits for idle time, so it never lands in
+ * front of a frame.
+ */
 function saveSoon(): void {
-  saveTimer ??= setTimeout(saveState, STATE_INTERVAL_MS);
+  if (saveTimer !== undefined || saveIdle !== undefined) return;
+  saveTimer = setTimeout(() => {
+    saveTimer = undefined;
+    saveIdle = requestIdleCallback(saveState, { timeout: STATE_INTERVAL_MS });
+  }, STATE_INTERVAL_MS);
 }
 
 function saveState(): void {
   if (saveTimer !== undefined) clearTimeout(saveTimer);
-  saveTimer = undefined;
+  if (saveIdle !== undefined) cancelIdleCallback(saveIdle);
+  saveTimer = saveIdle = undefined;
   const series: Record<string, SeriesPoints> = {};
   for (const name of store.names()) {
     const s = store.get(name);

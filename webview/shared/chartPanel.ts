@@ -77,7 +77,8 @@ export class ChartPanel {
     const visible = lines.length > 0 || !!this.options.alwaysShown;
     this.element.hidden = !visible;
     if (!visible) return;
-    this.note.textContent = lines.length === 0 ? 'waiting for the first value' : '';
+    const note = lines.length === 0 ? 'waiting for the first value' : '';
+    if (this.note.textContent !== note) this.note.textContent = note;
     this.renderLatest(lines);
     this.chart ??= new LineChart(this.canvas, frame.theme, this.options);
     const chart = this.chart;
@@ -96,12 +97,15 @@ export class ChartPanel {
     chart.render(inputs, this.lastMarkers, range);
     const counts = chart.markerCounts;
     const ds = this.element.dataset;
-    ds.lines = String(inputs.length);
-    ds.points = String(points);
-    ds.nonfinite = String(counts.nonFinite);
-    ds.alerts = String(counts.alerts);
-    ds.xMin = range ? String(range.min) : '';
-    ds.xMax = range ? String(range.max) : '';
+    const set = (key: string, value: string) => {
+      if (ds[key] !== value) ds[key] = value;
+    };
+    set('lines', String(inputs.length));
+    set('points', String(points));
+    set('nonfinite', String(counts.nonFinite));
+    set('alerts', String(counts.alerts));
+    set('xMin', range ? String(range.min) : '');
+    set('xMax', range ? String(range.max) : '');
   }
 
   /** Redraws the drag selection only (the data stays as the last render left it). */
@@ -115,20 +119,24 @@ export class ChartPanel {
     this.chart?.setTheme(theme);
   }
 
+  /** Rewrites only what changed: this runs for every delta, and new nodes would re-lay out the view. */
   private renderLatest(lines: readonly ResolvedLine[]): void {
-    const parts: HTMLElement[] = [];
-    for (const line of lines) {
-      if (line.showLatest === false) continue;
+    const shown = lines.filter((l) => l.showLatest !== false);
+    const parts = this.latest.children;
+    while (parts.length > shown.length) parts[parts.length - 1].remove();
+    shown.forEach((line, i) => {
+      const part = (parts[i] as HTMLElement | undefined) ?? this.latest.appendChild(document.createElement('span'));
       const s = line.series;
       const value = s.values[s.length - 1];
-      const part = document.createElement('span');
-      part.className = Number.isFinite(value) ? 'latest' : 'latest nonfinite';
-      part.title = `${line.label} at step ${formatStep(s.steps[s.length - 1])}`;
-      part.textContent = lines.length > 1 ? `${line.label} ${formatValue(value)}` : formatValue(value);
-      parts.push(part);
-    }
-    this.latest.replaceChildren(...parts);
+      setIfChanged(part, 'className', Number.isFinite(value) ? 'latest' : 'latest nonfinite');
+      setIfChanged(part, 'title', `${line.label} at step ${formatStep(s.steps[s.length - 1])}`);
+      setIfChanged(part, 'textContent', lines.length > 1 ? `${line.label} ${formatValue(value)}` : formatValue(value));
+    });
   }
+}
+
+function setIfChanged(el: HTMLElement, key: 'className' | 'title' | 'textContent', value: string): void {
+  if (el[key] !== value) el[key] = value;
 }
 
 /** The step range the lines cover (a single step is widened so the axis has a span). */

@@ -35,3 +35,35 @@ export class FrameScheduler {
     else this.request();
   }
 }
+
+/**
+ * What each piece of a frame's work (a chart) recently cost, so a frame starts only the pieces
+ * that fit in what is left of its budget. Checking the clock after a piece instead lets the last
+ * piece overrun the budget by its whole cost, and that overrun is the long frame. The first piece
+ * of a frame always runs, so the work progresses whatever it costs.
+ */
+export class WorkCosts<K> {
+  private readonly ms = new Map<K, number>();
+  private started = 0;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** Call at the start of a frame's work. */
+  beginFrame(): void {
+    this.started = 0;
+  }
+
+  /** Runs `piece` when it is the frame's first or its expected cost fits before `deadline`. */
+  tryRun(key: K, deadline: number, piece: () => void): boolean {
+    const t0 = this.now();
+    if (this.started > 0 && t0 + (this.ms.get(key) ?? 0) > deadline) return false;
+    piece();
+    const took = this.now() - t0;
+    const prev = this.ms.get(key);
+    // Rises at once, falls slowly: a piece that just got dearer (more points, a resize) is
+    // believed straight away, one that got cheaper only after a few frames agree.
+    this.ms.set(key, prev === undefined || took > prev ? took : 0.8 * prev + 0.2 * took);
+    this.started++;
+    return true;
+  }
+}
