@@ -14,10 +14,9 @@
 //    about 50 ms plus the pipeline.
 // The first 2 s are a warm-up and not counted.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseJsonLines } from '../src/store/jsonLines';
 import { startCodeServer } from '../test/e2e/codeServer';
+import { percentile } from './percentile';
 import * as wb from '../test/e2e/workbench';
 
 export interface E2eLatencyResult {
@@ -32,11 +31,6 @@ export interface E2eLatencyResult {
 
 const ROOT = path.resolve(__dirname, '..');
 const WARMUP_S = 2;
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
 function setup(): { cache: string; python: string } {
   const last = (script: string) => execFileSync('bash', [script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim().split('\n').pop()!;
@@ -67,14 +61,7 @@ export async function benchE2eLatency(): Promise<E2eLatencyResult> {
     await live.waitForSelector('figure[data-panel="loss"]', { state: 'attached' });
     await live.evaluate(RECORDER);
     const runId = await wb.launch(page, server, 'latency');
-    const meta = path.join(server.runsDir, runId, 'meta.json');
-    const status = () => {
-      try {
-        return (JSON.parse(readFileSync(meta, 'utf8')) as { status: string }).status;
-      } catch {
-        return 'starting';
-      }
-    };
+    const status = () => wb.runMeta(server, runId)?.status ?? 'starting';
     const deadline = Date.now() + 180_000;
     while (['starting', 'running'].includes(status())) {
       if (Date.now() > deadline) throw new Error(`the latency run did not end in 180 s (status ${status()})`);
@@ -84,7 +71,7 @@ export async function benchE2eLatency(): Promise<E2eLatencyResult> {
     // The last draw may still be on its way.
     await page.waitForTimeout(1000);
     const draws = (await live.evaluate(() => (window as unknown as { __draws: [number, number][] }).__draws)).filter(([x]) => Number.isFinite(x));
-    const rows = parseJsonLines<{ step: number; time: number }>(readFileSync(path.join(server.runsDir, runId, 'metrics.jsonl'), 'utf8')).items;
+    const rows = wb.runRows(server, runId);
     if (rows.length === 0 || draws.length === 0) throw new Error(`nothing to measure: ${rows.length} rows, ${draws.length} draws`);
     const loggedAt = new Map(rows.map((r) => [r.step, r.time * 1000]));
     const start = rows[0].time * 1000 + WARMUP_S * 1000;

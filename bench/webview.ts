@@ -26,6 +26,7 @@ import * as path from 'node:path';
 import { downsampleM4 } from '../src/store/downsample';
 import { startHarness, type Harness } from '../test/browser/harness';
 import { frameWorkMs, startTrace } from './chromeTrace';
+import { percentile } from './percentile';
 
 export interface WebviewBenchResult {
   /** Main-thread work per frame (Chromium's trace) plus the handler, over the frames the view worked in. */
@@ -48,10 +49,11 @@ export interface WebviewBenchResult {
 
 const ROOT = path.resolve(__dirname, '..');
 
-async function bundle(entry: string): Promise<string> {
+/** An in-memory browser bundle, as esbuild.mjs builds the webviews. */
+async function browserBundle(input: Pick<esbuild.BuildOptions, 'entryPoints' | 'stdin'>): Promise<string> {
   const out = await esbuild.build({
+    ...input,
     absWorkingDir: ROOT,
-    entryPoints: [entry],
     bundle: true,
     write: false,
     format: 'iife',
@@ -63,9 +65,10 @@ async function bundle(entry: string): Promise<string> {
   return out.outputFiles[0].text;
 }
 
-async function chartjsOnlyBundle(): Promise<string> {
-  const out = await esbuild.build({
-    absWorkingDir: ROOT,
+const bundle = (entry: string) => browserBundle({ entryPoints: [entry] });
+
+const chartjsOnlyBundle = () =>
+  browserBundle({
     stdin: {
       contents: `import { Chart, LineController, LineElement, PointElement, LinearScale, Decimation } from 'chart.js';
 Chart.register(LineController, LineElement, PointElement, LinearScale, Decimation);
@@ -73,15 +76,7 @@ window.__Chart = Chart;`,
       resolveDir: ROOT,
       loader: 'js',
     },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'browser',
-    target: 'chrome120',
-    logLevel: 'silent',
   });
-  return out.outputFiles[0].text;
-}
 
 // In-page helpers, as a string: functions handed to page.evaluate would be re-serialised from the
 // transpiled source.
@@ -212,12 +207,6 @@ const PAGE_HELPERS = `(() => {
     },
   };
 })()`;
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
 
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
 

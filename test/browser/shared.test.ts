@@ -110,9 +110,11 @@ describe('frame budget', () => {
     const costs = new WorkCosts<string>(clock.now);
     const order: string[] = [];
     const frame = (deadline: number, pieces: [string, number][]) => {
-      costs.beginFrame();
-      for (const [key, ms] of pieces) if (!costs.tryRun(key, deadline, () => (order.push(key), clock.spend(ms)()))) return false;
-      return true;
+      const cost = new Map(pieces);
+      return costs.runWithin(deadline, cost.keys(), (key) => {
+        order.push(key);
+        clock.spend(cost.get(key)!)();
+      });
     };
     // Nothing known yet: pieces start until the clock passes the deadline.
     assert.equal(frame(clock.now() + 6, [['a', 4], ['b', 4], ['c', 1]]), false);
@@ -133,16 +135,8 @@ describe('frame budget', () => {
   test('a cost rises at once and falls slowly', () => {
     const clock = clocked();
     const costs = new WorkCosts<string>(clock.now);
-    const once = (ms: number) => {
-      costs.beginFrame();
-      costs.tryRun('first', Infinity, () => undefined);
-      costs.tryRun('x', Infinity, clock.spend(ms));
-    };
-    const fits = (budget: number) => {
-      costs.beginFrame();
-      costs.tryRun('first', Infinity, () => undefined);
-      return costs.tryRun('x', clock.now() + budget, () => undefined);
-    };
+    const once = (ms: number) => costs.runWithin(Infinity, ['first', 'x'], (key) => key === 'x' && clock.spend(ms)());
+    const fits = (budget: number) => costs.runWithin(clock.now() + budget, ['first', 'x'], () => undefined);
     once(1);
     once(10);
     assert.equal(fits(9), false, 'the 10 ms run is believed straight away');

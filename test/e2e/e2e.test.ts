@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { parseJsonLines } from '../../src/store/jsonLines';
+import type { RunMeta } from '../../src/store/meta';
 import { startCodeServer, type CodeServer } from './codeServer';
 import * as wb from './workbench';
 
@@ -59,14 +59,12 @@ describe('Loss Radar in a real VS Code', { timeout: 600_000 }, () => {
     throw new Error(`no run named ${name} in ${server.runsDir}`);
   }
 
-  const rowsOf = (runId: string) => {
-    try {
-      return parseJsonLines<{ step: number; seq?: number }>(readFileSync(path.join(server.runsDir, runId, 'metrics.jsonl'), 'utf8')).items;
-    } catch {
-      return []; // no row written yet
-    }
+  const rowsOf = (runId: string) => wb.runRows(server, runId);
+  const metaOf = (runId: string): RunMeta => {
+    const meta = wb.runMeta(server, runId);
+    assert.ok(meta, `run ${runId} has no meta.json`);
+    return meta;
   };
-  const metaOf = (runId: string) => JSON.parse(readFileSync(path.join(server.runsDir, runId, 'meta.json'), 'utf8'));
 
   test('the Loss Radar container opens with its Live view and Runs tree', step('the-loss-radar-container-opens-with-its', async () => {
     const live = await wb.openLossRadar(page);

@@ -1,8 +1,11 @@
 // The workbench of a running code-server as a user drives it: the command palette, the Loss Radar
 // sidebar's webview frame, launching an experiment. Shared by the end-to-end tests and the
 // end-to-end latency benchmark.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { parseJsonLines } from '../../src/store/jsonLines';
+import type { RunMeta } from '../../src/store/meta';
 import { CHROMIUM_ARGS } from '../browser/harness';
 import type { CodeServer } from './codeServer';
 
@@ -72,6 +75,24 @@ export function runDirs(server: CodeServer, name: string): string[] {
     return readdirSync(server.runsDir).filter((d) => d.includes(`-${name}-`));
   } catch {
     return [];
+  }
+}
+
+/** The rows the store has written for a run so far (none before its first flush). */
+export function runRows<T = { step: number; time: number; seq?: number }>(server: CodeServer, runId: string): T[] {
+  try {
+    return parseJsonLines<T>(readFileSync(path.join(server.runsDir, runId, 'metrics.jsonl'), 'utf8')).items;
+  } catch {
+    return [];
+  }
+}
+
+/** A run's meta.json, or null before the store wrote it. */
+export function runMeta(server: CodeServer, runId: string): RunMeta | null {
+  try {
+    return JSON.parse(readFileSync(path.join(server.runsDir, runId, 'meta.json'), 'utf8')) as RunMeta;
+  } catch {
+    return null;
   }
 }
 

@@ -4,18 +4,17 @@
 // Every string from a run goes through textContent (or canvas fillText).
 import { Chart, Legend, Tooltip } from 'chart.js';
 import { isHostToWebview, type HostToWebview, type ReliabilityBins, type RunListItem, type RunStatus } from '../contract';
-import { AlertBook } from '../shared/alerts';
 import { renderAlerts } from '../shared/alertList';
 import { ChartPanel, extent, type ResolvedLine } from '../shared/chartPanel';
 import { createButton } from '../shared/controls';
 import { formatStep } from '../shared/format';
 import { FrameScheduler, WorkCosts } from '../shared/frames';
 import { Visibility } from '../shared/visibility';
-import { LayerSpread, signDiversityLayer } from '../shared/layerSpread';
+import { signDiversityLayer } from '../shared/layerSpread';
 import type { XRange } from '../shared/lineChart';
-import type { AlertMarker } from '../shared/markers';
 import { PANEL_METRICS, PANELS, type PanelSpec } from '../shared/panels';
-import { GrowableSeries, SeriesStore } from '../shared/series';
+import { RunData } from '../shared/runData';
+import { GrowableSeries } from '../shared/series';
 import { decodeState, encodeState } from '../shared/stateCodec';
 import { readTheme, watchTheme } from '../shared/theme';
 import { vscodeApi } from '../shared/vscodeApi';
@@ -49,9 +48,8 @@ const actions = byId('actions');
 const banner = byId('banner');
 const chartsBox = byId('charts');
 
-const store = new SeriesStore(MAX_POINTS, (name) => PANEL_METRICS.has(name) || signDiversityLayer(name) !== null);
-const spread = new LayerSpread(MAX_POINTS);
-const alerts = new AlertBook();
+const data = new RunData(MAX_POINTS, (name) => PANEL_METRICS.has(name) || signDiversityLayer(name) !== null);
+const { store, alerts } = data;
 const overlays = new Map<string, { name: string; series: GrowableSeries }>();
 let reliabilityBins: ReliabilityBins | null = null;
 let theme = readTheme();
@@ -141,18 +139,7 @@ function setZoom(range: XRange | null): void {
 }
 
 function resolveLines(spec: PanelSpec): ResolvedLine[] {
-  const out: ResolvedLine[] = [];
-  for (const line of spec.lines) {
-    const color = theme.series[line.color % theme.series.length];
-    if (line.source.kind === 'spread') {
-      const series = line.source.which === 'min' ? spread.min : spread.median;
-      if (series.length > 0) out.push({ label: line.label ?? line.source.which, color, dashed: line.dashed, series, width: 2 });
-      continue;
-    }
-    const name = line.source.names.find((n) => store.has(n));
-    const series = name !== undefined ? store.get(name) : undefined;
-    if (name !== undefined && series) out.push({ label: line.label ?? name, color, dashed: line.dashed, series, width: 2 });
-  }
+  const out = data.lines(spec, theme, 2);
   if (spec.id === 'loss') {
     let k = 2;
     for (const [, o] of overlays) {
@@ -165,14 +152,6 @@ function resolveLines(spec: PanelSpec): ResolvedLine[] {
 
 function allLines(): ResolvedLine[][] {
   return panels.map((p) => resolveLines(p.spec));
-}
-
-function alertMarkers(): AlertMarker[] {
-  return alerts.all().map((a) => ({
-    x: a.step,
-    color: a.severity === 'critical' ? theme.error : theme.warning,
-    closedX: a.state === 'closed' ? (a.closedStep ?? a.step) : undefined,
-  }));
 }
 
 function heatmapLayers(): HeatmapLayer[] {
@@ -191,19 +170,20 @@ function draw(deadline: number): boolean {
   const resolved = allLines();
   const full = extent(resolved.flat());
   const range = zoom ?? full;
-  const markers = alertMarkers();
+  const markers = data.alertMarkers(theme);
   const sel = selection ? { ...selection, color: theme.foreground } : null;
-  costs.beginFrame();
-  for (const [i, p] of panels.entries()) {
-    if (!dirty.has(p) || !wanted(p)) continue;
-    if (!costs.tryRun(p, deadline, () => p.view.render({ theme, lines: resolved[i], alerts: markers, range, selection: sel }))) return false;
-    dirty.delete(p);
-  }
-  if (heatmapDirty && visibility.isVisible(heatmapCanvas)) {
-    if (!costs.tryRun('heatmap', deadline, () => heatmap.render(theme, heatmapLayers(), range))) return false;
-    heatmapDirty = false;
-  }
-  return ![...dirty].some(wanted) && !(heatmapDirty && visibility.isVisible(heatmapCanvas));
+  const todo: (Panel | 'heatmap')[] = panels.filter((p) => dirty.has(p) && wanted(p));
+  if (heatmapDirty && visibility.isVisible(heatmapCanvas)) todo.push('heatmap');
+  const done = costs.runWithin(deadline, todo, (piece) => {
+    if (piece === 'heatmap') {
+      heatmap.render(theme, heatmapLayers(), range);
+      heatmapDirty = false;
+    } else {
+      piece.view.render({ theme, lines: resolved[panels.indexOf(piece)], alerts: markers, range, selection: sel });
+      dirty.delete(piece);
+    }
+  });
+  return done && ![...dirty].some(wanted) && !(heatmapDirty && visibility.isVisible(heatmapCanvas));
 }
 
 function renderHeader(): void {
@@ -212,8 +192,7 @@ function renderHeader(): void {
   if (title.textContent !== name) title.textContent = name;
   const parts: string[] = [];
   if (status) parts.push(status);
-  let step = -Infinity;
-  for (const name of store.names()) step = Math.max(step, store.get(name)?.lastStep ?? -Infinity);
+  const step = data.lastStep();
   if (Number.isFinite(step)) parts.push(`step ${formatStep(step)}`);
   const open = alerts.open().length;
   if (open > 0) parts.push(`${open} open alert${open === 1 ? '' : 's'}`);
@@ -240,11 +219,7 @@ function handle(message: HostToWebview): void {
       if (message.runId !== runId) zoom = null;
       runId = message.runId;
       status = message.status;
-      store.reset(message.series ?? {});
-      spread.clear();
-      spread.ingest(message.series ?? {});
-      alerts.clear();
-      alerts.apply(message.alerts ?? []);
+      data.reset(message.series ?? {}, message.alerts ?? []);
       reliabilityBins = isReliabilityBins(message.reliability) ? message.reliability : null;
       overlayPicker.render(runs, runId);
       renderAlerts(banner, alerts.open());
@@ -254,8 +229,7 @@ function handle(message: HostToWebview): void {
       return;
     case 'append':
       if (message.runId !== runId) return;
-      store.append(message.series ?? {});
-      spread.ingest(message.series ?? {});
+      data.append(message.series ?? {});
       invalidate();
       return;
     case 'alerts':

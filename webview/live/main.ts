@@ -4,17 +4,14 @@
 // from a run goes through textContent. State (the run, its alerts and thinned series) survives
 // hide/show through vscode.setState; a `reset` replaces everything.
 import { isHostToWebview, type Alert, type HostToWebview, type RunListItem, type RunStatus, type SeriesPoints } from '../contract';
-import { AlertBook } from '../shared/alerts';
 import { renderAlerts } from '../shared/alertList';
-import { ChartPanel, extent, type ResolvedLine } from '../shared/chartPanel';
+import { ChartPanel, extent } from '../shared/chartPanel';
 import { createButton, createSelect } from '../shared/controls';
 import { formatStep } from '../shared/format';
 import { FrameScheduler, WorkCosts } from '../shared/frames';
 import { Visibility } from '../shared/visibility';
-import { LayerSpread } from '../shared/layerSpread';
-import type { AlertMarker } from '../shared/markers';
-import { PANEL_METRICS, PANELS, type PanelSpec } from '../shared/panels';
-import { SeriesStore } from '../shared/series';
+import { PANEL_METRICS, PANELS } from '../shared/panels';
+import { RunData } from '../shared/runData';
 import { decodeState, encodeState, isSeriesPoints, thinSeries } from '../shared/stateCodec';
 import { readTheme, watchTheme } from '../shared/theme';
 import { vscodeApi } from '../shared/vscodeApi';
@@ -50,9 +47,8 @@ const alertsBox = byId('alerts');
 const empty = byId('empty');
 const panelsBox = byId('panels');
 
-const store = new SeriesStore(MAX_POINTS, (name) => PANEL_METRICS.has(name));
-const spread = new LayerSpread(MAX_POINTS);
-const alerts = new AlertBook();
+const data = new RunData(MAX_POINTS, (name) => PANEL_METRICS.has(name));
+const { store, spread, alerts } = data;
 let theme = readTheme();
 let runs: RunListItem[] = [];
 let activeId: string | null = null;
@@ -96,30 +92,6 @@ function invalidate(): void {
 /** A panel is drawn when on screen; a hidden one (no data yet) is always looked at, it may show now. */
 const wanted = (p: Panel) => p.view.element.hidden || visibility.isVisible(p.view.element);
 
-function resolveLines(spec: PanelSpec): ResolvedLine[] {
-  const out: ResolvedLine[] = [];
-  for (const line of spec.lines) {
-    const color = theme.series[line.color % theme.series.length];
-    if (line.source.kind === 'spread') {
-      const series = line.source.which === 'min' ? spread.min : spread.median;
-      if (series.length > 0) out.push({ label: line.label ?? line.source.which, color, dashed: line.dashed, series });
-      continue;
-    }
-    const name = line.source.names.find((n) => store.has(n));
-    const series = name !== undefined ? store.get(name) : undefined;
-    if (name !== undefined && series) out.push({ label: line.label ?? name, color, dashed: line.dashed, series });
-  }
-  return out;
-}
-
-function alertMarkers(): AlertMarker[] {
-  return alerts.all().map((a) => ({
-    x: a.step,
-    color: a.severity === 'critical' ? theme.error : theme.warning,
-    closedX: a.state === 'closed' ? (a.closedStep ?? a.step) : undefined,
-  }));
-}
-
 /** One frame's drawing: the dirty panels on screen, top first, until the deadline; true when done. */
 function draw(deadline: number): boolean {
   renderStatus();
@@ -133,24 +105,16 @@ function draw(deadline: number): boolean {
     panelsBox.hidden = false;
     for (const p of panels) visibility.forget(p.view.element);
   }
-  const resolved = panels.map((p) => resolveLines(p.spec));
+  const resolved = panels.map((p) => data.lines(p.spec, theme));
   // Small multiples share the step axis, so an alert's step lines up across them.
   const range = extent(resolved.flat());
-  const markers = alertMarkers();
-  costs.beginFrame();
-  for (const [i, p] of panels.entries()) {
-    if (!dirty.has(p) || !wanted(p)) continue;
-    if (!costs.tryRun(p, deadline, () => p.view.render({ theme, lines: resolved[i], alerts: markers, range }))) break;
+  const markers = data.alertMarkers(theme);
+  const todo = panels.filter((p) => dirty.has(p) && wanted(p));
+  costs.runWithin(deadline, todo, (p) => {
+    p.view.render({ theme, lines: resolved[panels.indexOf(p)], alerts: markers, range });
     dirty.delete(p);
-  }
+  });
   return ![...dirty].some(wanted);
-}
-
-function lastStep(): number {
-  let step = -Infinity;
-  for (const name of store.names()) step = Math.max(step, store.get(name)?.lastStep ?? -Infinity);
-  if (spread.min.length > 0) step = Math.max(step, spread.min.lastStep);
-  return step;
 }
 
 function renderStatus(): void {
@@ -159,7 +123,7 @@ function renderStatus(): void {
   if (runId !== null) {
     parts.push(run?.name ?? runId);
     if (status) parts.push(status);
-    const step = lastStep();
+    const step = data.lastStep();
     parts.push(Number.isFinite(step) ? `step ${formatStep(step)}` : 'waiting for the first row');
   }
   const text = parts.join(' · ');
@@ -201,11 +165,7 @@ function handle(message: HostToWebview): void {
       runId = message.runId;
       activeId = message.runId;
       status = message.status;
-      store.reset(message.series ?? {});
-      spread.clear();
-      spread.ingest(message.series ?? {});
-      alerts.clear();
-      alerts.apply(message.alerts ?? []);
+      data.reset(message.series ?? {}, message.alerts ?? []);
       renderRuns();
       renderAlertList();
       invalidate();
@@ -213,8 +173,7 @@ function handle(message: HostToWebview): void {
       return;
     case 'append':
       if (message.runId !== runId) return;
-      store.append(message.series ?? {});
-      spread.ingest(message.series ?? {});
+      data.append(message.series ?? {});
       invalidate();
       saveSoon();
       return;
@@ -241,9 +200,7 @@ function handle(message: HostToWebview): void {
 function clearRun(): void {
   runId = null;
   status = null;
-  store.clear();
-  spread.clear();
-  alerts.clear();
+  data.clear();
   renderAlertList();
 }
 

@@ -44,26 +44,23 @@ export class FrameScheduler {
  */
 export class WorkCosts<K> {
   private readonly ms = new Map<K, number>();
-  private started = 0;
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
-  /** Call at the start of a frame's work. */
-  beginFrame(): void {
-    this.started = 0;
-  }
-
-  /** Runs `piece` when it is the frame's first or its expected cost fits before `deadline`. */
-  tryRun(key: K, deadline: number, piece: () => void): boolean {
-    const t0 = this.now();
-    if (this.started > 0 && t0 + (this.ms.get(key) ?? 0) > deadline) return false;
-    piece();
-    const took = this.now() - t0;
-    const prev = this.ms.get(key);
-    // Rises at once, falls slowly: a piece that just got dearer (more points, a resize) is
-    // believed straight away, one that got cheaper only after a few frames agree.
-    this.ms.set(key, prev === undefined || took > prev ? took : 0.8 * prev + 0.2 * took);
-    this.started++;
+  /** Runs `run` for each key in order while its expected cost fits before `deadline`; true when all ran. */
+  runWithin(deadline: number, keys: Iterable<K>, run: (key: K) => void): boolean {
+    let first = true;
+    for (const key of keys) {
+      const t0 = this.now();
+      if (!first && t0 + (this.ms.get(key) ?? 0) > deadline) return false;
+      run(key);
+      const took = this.now() - t0;
+      const prev = this.ms.get(key);
+      // Rises at once, falls slowly: a piece that just got dearer (more points, a resize) is
+      // believed straight away, one that got cheaper only after a few frames agree.
+      this.ms.set(key, prev === undefined || took > prev ? took : 0.8 * prev + 0.2 * took);
+      first = false;
+    }
     return true;
   }
 }
