@@ -4,6 +4,10 @@
 # real hub.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The system packages first (Chromium, libkrb5-dev, python3 with venv): installed with apt-get as
+# root, else a failure within seconds that names the command, not a browser test timing out.
+bash scripts/prereqs.sh
+[ -x node_modules/.bin/tsx ] || { echo "test: node_modules is missing; run \`npm ci\` first" >&2; exit 1; }
 npm run --silent build
 npm run --silent typecheck
 npm run --silent test:node

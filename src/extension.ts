@@ -111,7 +111,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     vscode.commands.registerCommand('lossradar.openDashboard', async (ref: RunRef) => {
       const runId = await pickRun(ref, false);
-      if (runId) await dashboards.open(runId);
+      if (!runId) return;
+      try {
+        await dashboards.open(runId);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Loss Radar: cannot open the dashboard of run ${runId}: ${(err as Error).message}`);
+      }
     }),
     vscode.commands.registerCommand('lossradar.revealRun', async (ref: RunRef) => {
       const runId = await pickRun(ref, false);

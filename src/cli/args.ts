@@ -1,31 +1,40 @@
-// A small argument reader for `lossradar <command> [--flag value]…`: the flags are few and fixed,
-// so a parser dependency would cost more than it saves.
+// Arguments of `lossradar <command> …`, read by node:util's parseArgs against each command's own
+// option list: an unknown flag or a missing value is a usage error naming the flag, and `--help`
+// (or `-h`) is understood by every command.
+import { parseArgs as parseNodeArgs } from 'node:util';
+
 export interface ParsedArgs {
   positional: string[];
   flags: Map<string, string[]>;
+  help: boolean;
 }
 
-export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string> = new Set()): ParsedArgs {
-  const positional: string[] = [];
-  const flags = new Map<string, string[]>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    let value: string;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else if (booleanFlags.has(name)) value = 'true';
-    else {
-      if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
-      value = argv[++i];
-    }
-    flags.set(name, [...(flags.get(name) ?? []), value]);
+export interface CommandSpec {
+  usage: string;
+  /** Options that take a value; `multiple` ones may repeat. */
+  options: Record<string, { multiple?: boolean }>;
+}
+
+export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const [name, o] of Object.entries(spec.options)) options[name] = { type: 'string', multiple: o.multiple ?? false };
+  let parsed;
+  try {
+    parsed = parseNodeArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    // node:util words it for a programmer ("Option '--x <value>' argument missing"): keep its
+    // message, which names the flag, but as a usage error of this command.
+    if (argv.includes('--help') || argv.includes('-h')) return { positional: [], flags: new Map(), help: true };
+    throw new UsageError((err as Error).message.replace(/\. To specify .*$/s, ''));
   }
-  return { positional, flags };
+  const flags = new Map<string, string[]>();
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (name === 'help' || value === undefined) continue;
+    flags.set(name, Array.isArray(value) ? value.map(String) : [String(value)]);
+  }
+  return { positional: parsed.positionals, flags, help: parsed.values.help === true };
 }
 
 export class UsageError extends Error {}

@@ -45,7 +45,7 @@ export async function run(args: ParsedArgs, trainerArgs: string[], out: NodeJS.W
     launcher.once('exited', (_id, exit, crashed, lastStderr) => resolve([exit.code, crashed, lastStderr])),
   );
   runId = await launcher.launch(experiment, { command: python, args: args_, cwd: process.cwd(), env: {} }, { experiment });
-  const interrupt = () => void launcher.stop(runId);
+  const interrupt = () => void launcher.stop(runId).catch(() => undefined);
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
   const [code, crashed, lastStderr] = await exited;

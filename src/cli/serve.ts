@@ -9,7 +9,14 @@ import { flag, intFlag, type ParsedArgs } from './args';
 export async function serve(args: ParsedArgs, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<{ hub: Hub; monitor: AlertMonitor; stop: () => Promise<void> }> {
   const runsDir = path.resolve(flag(args, 'runs') ?? path.join('.lossradar', 'runs'));
   const store = new RunStore(runsDir);
-  const hub = new Hub({ store, port: intFlag(args, 'port', 0), token: flag(args, 'token'), heartbeatMs: intFlag(args, 'heartbeat-ms', 10_000) });
+  const hub = new Hub({
+    store,
+    port: intFlag(args, 'port', 0),
+    token: flag(args, 'token'),
+    heartbeatMs: intFlag(args, 'heartbeat-ms', 10_000),
+    helloTimeoutMs: intFlag(args, 'hello-timeout-ms', 10_000),
+    reconnectWindowMs: intFlag(args, 'reconnect-window-ms', 30_000),
+  });
   const say = (line: string) => err.write(`lossradar: ${line}\n`);
   hub.on('problem', say);
   store.on('problem', say);

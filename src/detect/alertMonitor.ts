@@ -14,7 +14,9 @@ export interface AlertMonitorEvents {
 
 export class AlertMonitor extends EventEmitter<AlertMonitorEvents> {
   private readonly watchdogs = new Map<string, Promise<Watchdog>>();
-  private readonly onRows = (run: Run, rows: MetricRow[]) => void this.ingest(run, rows);
+  // A detector that throws must not take the hub down with an unhandled rejection: it is said.
+  private readonly onRows = (run: Run, rows: MetricRow[]) =>
+    void this.ingest(run, rows).catch((err: unknown) => this.hub.emit('problem', `detectors failed on run ${run.id}: ${(err as Error)?.stack ?? String(err)}`));
 
   constructor(
     private readonly hub: Hub,

@@ -7,7 +7,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_FRAME_BYTES, type Distribution, type Reliability } from '../protocol/wire';
 import type { RunStore } from '../store/runStore';
 import type { MetricRow, Run } from '../store/run';
+import { trainerGone } from '../store/meta';
 import { checkUpgrade, newToken } from './auth';
+import { RateLimitedLog } from './rateLimit';
 import { Session } from './session';
 
 export interface HubOptions {
@@ -22,6 +24,17 @@ export interface HubOptions {
   fallbackToFreePort?: boolean;
   /** Keep trying a taken `port` this long first: after a reload the old hub may not have let go yet. */
   portRetryMs?: number;
+  /** An authenticated connection that sends no hello within this is closed. */
+  helloTimeoutMs?: number;
+  /** Connections beyond this many are refused (503) before the WebSocket handshake. */
+  maxConnections?: number;
+  /** A run whose rows waiting for the disk exceed this refuses more (backpressure) until they land. */
+  maxBacklogBytes?: number;
+  /**
+   * A run whose trainer went away without `end` is recorded as interrupted unless it comes back
+   * within this (a trainer on this host whose process is gone is interrupted at once).
+   */
+  reconnectWindowMs?: number;
 }
 
 export interface HubEvents {
@@ -40,9 +53,18 @@ export class Hub extends EventEmitter<HubEvents> {
   private readonly http: http.Server;
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<Session>();
+  /** Which connection holds each run id: one writer per run (docs/protocol.md "run-busy"). */
+  private readonly claims = new Map<string, Session>();
+  private readonly awaitingReturn = new Map<string, NodeJS.Timeout>();
+  private readonly refusals: RateLimitedLog;
   private readonly heartbeatMs: number;
   readonly maxBufferedBytes: number;
+  readonly helloTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly maxBacklogBytes: number;
+  readonly reconnectWindowMs: number;
   private heartbeat: NodeJS.Timeout | undefined;
+  private closing = false;
   private requestedPort: number;
   private readonly fallbackToFreePort: boolean;
   private readonly portRetryMs: number;
@@ -56,6 +78,11 @@ export class Hub extends EventEmitter<HubEvents> {
     this.portRetryMs = options.portRetryMs ?? 0;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
+    this.helloTimeoutMs = options.helloTimeoutMs ?? 10_000;
+    this.maxConnections = options.maxConnections ?? 256;
+    this.maxBacklogBytes = options.maxBacklogBytes ?? 64 * 1024 * 1024;
+    this.reconnectWindowMs = options.reconnectWindowMs ?? 30_000;
+    this.refusals = new RateLimitedLog((message) => this.emit('problem', message));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     this.http = http.createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('Loss Radar hub: WebSocket only\n');
@@ -65,7 +92,13 @@ export class Hub extends EventEmitter<HubEvents> {
       if (!verdict.ok) {
         const text = verdict.status === 401 ? 'Unauthorized' : 'Forbidden';
         socket.end(`HTTP/1.1 ${verdict.status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${verdict.reason}\n`);
-        this.emit('problem', `refused a connection: ${verdict.reason}`);
+        this.refusals.log(verdict.reason, `refused a connection: ${verdict.reason}`);
+        return;
+      }
+      if (this.sessions.size >= this.maxConnections) {
+        const reason = `${this.sessions.size} connections already (the limit); retry later`;
+        socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n\r\n${reason}\n`);
+        this.refusals.log('http-503', `refused a connection: ${reason}`);
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
@@ -128,6 +161,53 @@ export class Hub extends EventEmitter<HubEvents> {
     return undefined;
   }
 
+  /** Takes `runId` for `session`; false when another connection holds it. */
+  claim(runId: string, session: Session): boolean {
+    const holder = this.claims.get(runId);
+    if (holder && holder !== session) return false;
+    this.claims.set(runId, session);
+    const waiting = this.awaitingReturn.get(runId);
+    if (waiting) clearTimeout(waiting);
+    this.awaitingReturn.delete(runId);
+    return true;
+  }
+
+  release(runId: string, session: Session): void {
+    if (this.claims.get(runId) === session) this.claims.delete(runId);
+  }
+
+  /**
+   * A run's connection ended without `end`. A reconnect within the window resumes it; otherwise,
+   * or as soon as its trainer's process is seen gone on this host, it is recorded as interrupted
+   * and the views are told (runEnded), so a killed script never stays "running".
+   */
+  watchForReturn(run: Run): void {
+    if (this.closing || run.meta.status !== 'running' || this.claims.has(run.id) || this.awaitingReturn.has(run.id)) return;
+    const deadline = Date.now() + this.reconnectWindowMs;
+    const check = () => {
+      this.awaitingReturn.delete(run.id);
+      if (this.closing || this.claims.has(run.id) || run.meta.status !== 'running') return;
+      const gone = trainerGone(run.meta);
+      if (!gone && Date.now() < deadline) {
+        const timer = setTimeout(check, Math.min(1000, Math.max(0, deadline - Date.now())));
+        timer.unref();
+        this.awaitingReturn.set(run.id, timer);
+        return;
+      }
+      const why = gone
+        ? `its trainer (pid ${run.meta.pid}) ended without finishing the run`
+        : `its trainer disconnected without finishing the run and did not come back within ${Math.round(this.reconnectWindowMs / 1000)} s`;
+      run.end('interrupted', why).then(
+        () => this.emit('runEnded', run),
+        (err: unknown) => this.emit('problem', `cannot record run ${run.id} as interrupted: ${(err as Error).message}`),
+      );
+    };
+    // The kernel closes a killed process's socket before its parent reaps it: look again shortly.
+    const timer = setTimeout(check, Math.min(200, this.reconnectWindowMs));
+    timer.unref();
+    this.awaitingReturn.set(run.id, timer);
+  }
+
   /** Sends a command to the run's trainer; false when it is not connected. */
   sendCommand(runId: string, command: 'stop' | 'checkpoint'): boolean {
     const session = this.sessionFor(runId);
@@ -138,6 +218,10 @@ export class Hub extends EventEmitter<HubEvents> {
 
   async close(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    this.closing = true;
+    // A hub that goes (a window reload) leaves its runs to the next one: it cannot see them return.
+    for (const timer of this.awaitingReturn.values()) clearTimeout(timer);
+    this.awaitingReturn.clear();
     for (const s of this.sessions) s.ws.close(1001, 'hub shutting down');
     await Promise.all([...this.sessions].map((s) => s.closed));
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));

@@ -44,22 +44,26 @@ export class Launcher extends EventEmitter<LauncherEvents> {
       outputLog: path.join(run.dir, 'output.log'),
     });
     this.running.set(runId, trainer);
-    await run.updateMeta({ pid: trainer.pid ?? null, host: os.hostname() });
+    // The meta file retries a write the disk refused: the launch goes on either way.
+    run.updateMeta({ pid: trainer.pid ?? null, host: os.hostname() }).catch(() => undefined);
     trainer.on('output', (stream, text) => this.emit('output', runId, stream, text));
-    void trainer.exited.then(async (exit) => {
+    void trainer.exited.then((exit) => {
       this.running.delete(runId);
-      const crashed = run.meta.status === 'running' && (exit.code !== 0 || exit.signal !== null || exit.error !== undefined);
+      // The hub may have recorded the run as interrupted when its connection dropped; the exit
+      // status of the process is better knowledge.
+      const open = run.meta.status === 'running' || run.meta.status === 'interrupted';
+      const crashed = open && (exit.code !== 0 || exit.signal !== null || exit.error !== undefined);
       const lastStderr = exit.error ? [exit.error] : trainer.lastStderrLines(8);
       const stoppedByUs = this.stopping.delete(runId);
-      const ended = run.meta.status !== 'running';
-      await run.updateMeta({
+      const ended = !open;
+      run.updateMeta({
         exit: { code: exit.code, signal: exit.signal },
         ...(stoppedByUs && run.meta.status !== 'completed'
           ? { status: 'stopped' as const, error: null, endedAt: run.meta.endedAt ?? Date.now() / 1000 }
           : !ended
             ? { status: crashed ? ('failed' as const) : ('completed' as const), endedAt: Date.now() / 1000, error: crashed ? lastStderr.join('\n') || `exited with ${exit.code ?? exit.signal}` : null }
             : {}),
-      });
+      }).catch(() => undefined);
       this.store.emit('changed');
       this.emit('exited', runId, exit, crashed && !stoppedByUs, lastStderr);
     });

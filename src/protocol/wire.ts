@@ -4,8 +4,16 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 export const PROTOCOL_VERSION = 1;
-export const MAX_FRAME_BYTES = 1024 * 1024;
-export const MAX_ROWS_PER_FRAME = 5000;
+/**
+ * The two limits of a frame (docs/protocol.md "Limits"), chosen to agree: 1 000 rows of up to 4 KiB
+ * each (about 70 metrics with long layer names) fit in 4 MiB, so a client that keeps to the row
+ * limit meets the byte limit only with rows of unusual width; clients should split by encoded size
+ * as well (the Python SDK sends frames of at most 512 KiB).
+ */
+export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+export const MAX_ROWS_PER_FRAME = 1000;
+/** Steps and seqs are JSON numbers: above 2^53 − 1 two of them can read as one. */
+export const MAX_SAFE_INDEX = Number.MAX_SAFE_INTEGER;
 export const RUN_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
 
 /** JSON has no NaN or Infinity; they travel as these strings (the proto3 JSON convention). */
@@ -19,7 +27,8 @@ export const MetricValue = Type.Union([Type.Number(), NonFiniteToken], {
 });
 export type WireNumber = Static<typeof MetricValue>;
 
-const Step = Type.Integer({ minimum: 0 });
+const Step = Type.Integer({ minimum: 0, maximum: MAX_SAFE_INDEX, expected: 'integer from 0 to 2^53 − 1' });
+const Seq = Type.Integer({ minimum: 0, maximum: MAX_SAFE_INDEX - MAX_ROWS_PER_FRAME, expected: 'integer from 0 to 2^53 − 1 − 1000' });
 const Source = Type.Object(
   { file: Type.String({ maxLength: 4096 }), line: Type.Integer({ minimum: 0 }) },
   { additionalProperties: false },
@@ -55,9 +64,9 @@ export type Hello = Static<typeof Hello>;
 
 export const Scalars = Type.Object({
   type: Type.Literal('scalars'),
-  seq: Type.Optional(Type.Integer({ minimum: 0 })),
-  dropped: Type.Optional(Type.Integer({ minimum: 0 })),
-  rows: Type.Array(ScalarRow),
+  seq: Type.Optional(Seq),
+  dropped: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_SAFE_INDEX })),
+  rows: Type.Array(ScalarRow, { maxItems: MAX_ROWS_PER_FRAME }),
 });
 export type Scalars = Static<typeof Scalars>;
 
@@ -101,8 +110,8 @@ export type End = Static<typeof End>;
  * row is refused alone and the good rows of its frame (a NaN loss among them) are kept. */
 export const ScalarsEnvelope = Type.Object({
   type: Type.Literal('scalars'),
-  seq: Type.Optional(Type.Integer({ minimum: 0 })),
-  dropped: Type.Optional(Type.Integer({ minimum: 0 })),
+  seq: Type.Optional(Seq),
+  dropped: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_SAFE_INDEX })),
   rows: Type.Array(Type.Unknown()),
 });
 
@@ -129,7 +138,10 @@ export type ErrorCode =
   | 'run-busy'
   | 'bad-run-id'
   | 'protocol-version'
-  | 'disk';
+  | 'disk'
+  | 'backpressure'
+  | 'no-hello'
+  | 'already-ended';
 
 /** Frames the hub sends to a trainer. */
 export type HubFrame =
@@ -151,4 +163,13 @@ export const HUB_FRAME_SCHEMA = Type.Union([
 ]);
 
 /** Close codes the hub uses beyond the standard ones. */
-export const CLOSE = { badRequest: 4400, busy: 4409, tooBig: 1009, slowReader: 4408 } as const;
+export const CLOSE = {
+  badRequest: 4400,
+  /** No hello within the hub's deadline after the upgrade. */
+  noHello: 4408,
+  busy: 4409,
+  tooBig: 1009,
+  slowReader: 4429,
+  /** The store cannot keep up (full disk, backlog over its bound): reconnect later and re-send. */
+  storeFull: 4507,
+} as const;

@@ -1,8 +1,11 @@
 // A batched, append-only JSON-lines file. Lines wait in memory at most `flushMs` and are written in
-// one append; a failed write (disk full, say) keeps them queued and retries, so nothing accepted is
-// lost while the process lives, and a crash loses at most the batch not yet written. A write that
-// failed halfway is cut back to the size the file had, so a retry neither repeats rows nor leaves a
-// torn line in the middle of the file.
+// appends of at most `chunkBytes`; a failed write (disk full, say) keeps them queued and retries, so
+// nothing accepted is lost while the process lives, and a crash loses at most the batch not yet
+// written. Chunks matter on a full disk: a backlog larger than the space that comes back still lands
+// chunk by chunk instead of being retried whole for ever. A write that failed halfway is cut back to
+// the size the file had, so a retry neither repeats rows nor leaves a torn line in the middle of the
+// file; and the first write of a process starts on a fresh line if the file ends in a torn one (a
+// crash mid-write), so the next record is never glued onto the fragment.
 import { promises as fsp } from 'node:fs';
 
 export interface FileSink {
@@ -10,6 +13,8 @@ export interface FileSink {
   /** Size in bytes, 0 for a file that does not exist yet. */
   size?(path: string): Promise<number>;
   truncate?(path: string, size: number): Promise<void>;
+  /** Whether the file is empty, missing, or ends with a newline. */
+  endsWithNewline?(path: string): Promise<boolean>;
 }
 
 export const nodeSink: FileSink = {
@@ -23,41 +28,67 @@ export const nodeSink: FileSink = {
     }
   },
   truncate: (path, size) => fsp.truncate(path, size),
+  endsWithNewline: async (path) => {
+    let handle;
+    try {
+      handle = await fsp.open(path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+      throw err;
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size === 0) return true;
+      const { buffer } = await handle.read(Buffer.alloc(1), 0, 1, size - 1);
+      return buffer[0] === 0x0a;
+    } finally {
+      await handle.close();
+    }
+  },
 };
 
 export interface AppendLogOptions {
   flushMs?: number;
   retryMs?: number;
+  /** Largest single append; a longer backlog is written in several. */
+  chunkBytes?: number;
   sink?: FileSink;
   /** Called after each successful write with the number of lines and the highest mark written. */
   onFlushed?: (lines: number, mark: number) => void;
-  /** The file may end in a torn line (found on reload): the first write starts on a fresh line. */
-  startOnFreshLine?: boolean;
   /** Called once per failure episode; again only after a write has succeeded in between. */
   onError?: (err: NodeJS.ErrnoException) => void;
 }
 
 export class AppendLog {
   private pending: string[] = [];
-  /** Highest caller-given mark (a row's seq) among the pending lines; -1 for none. */
-  private pendingMark = -1;
+  /** Caller-given mark (a row's seq) of each pending line; -1 for none. */
+  private marks: number[] = [];
+  private bytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   private failing = false;
-  private freshLine: boolean;
+  /** The next write must begin with a newline: the file may end in a torn line. */
+  private freshLine = false;
+  private tailChecked = false;
   private readonly flushMs: number;
   private readonly retryMs: number;
+  private readonly chunkBytes: number;
   private readonly sink: FileSink;
 
   constructor(readonly path: string, private readonly options: AppendLogOptions = {}) {
     this.flushMs = options.flushMs ?? 250;
     this.retryMs = options.retryMs ?? 1000;
+    this.chunkBytes = options.chunkBytes ?? 256 * 1024;
     this.sink = options.sink ?? nodeSink;
-    this.freshLine = options.startOnFreshLine ?? false;
   }
 
   get pendingLines(): number {
     return this.pending.length;
+  }
+
+  /** UTF-16 code units queued (close to bytes for JSON); what a caller bounds the backlog by. */
+  get pendingBytes(): number {
+    return this.bytes;
   }
 
   get isFailing(): boolean {
@@ -66,11 +97,12 @@ export class AppendLog {
 
   append(line: string, mark = -1): void {
     this.pending.push(line);
-    if (mark > this.pendingMark) this.pendingMark = mark;
+    this.marks.push(mark);
+    this.bytes += line.length + 1;
     this.schedule(this.flushMs);
   }
 
-  /** Writes everything queued so far; resolves when it is on disk, rejects if the write failed. */
+  /** Writes everything queued so far; resolves when it is on disk, rejects if a write failed. */
   async flush(): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
@@ -78,41 +110,58 @@ export class AppendLog {
     }
     // One write at a time: appends from two flushes must not interleave.
     while (this.inFlight) await this.inFlight.catch(() => undefined);
-    if (this.pending.length === 0) return;
-    const op = this.writeBatch();
-    this.inFlight = op;
-    try {
-      await op;
-    } finally {
-      this.inFlight = undefined;
+    let remaining = this.pending.length;
+    while (remaining > 0) {
+      const op = this.writeChunk(remaining);
+      this.inFlight = op.then(
+        () => undefined,
+        () => undefined,
+      );
+      try {
+        remaining -= await op;
+      } finally {
+        this.inFlight = undefined;
+      }
+      // Lines appended while this flush ran wait for their own timer.
+      if (this.pending.length > 0 && remaining <= 0) this.schedule(this.flushMs);
     }
   }
 
-  private async writeBatch(): Promise<void> {
-    const batch = this.pending;
-    const mark = this.pendingMark;
-    this.pending = [];
-    this.pendingMark = -1;
-    // If a failed write could not be cut back, the file may end in a torn line: start on a fresh
-    // one, so the torn bytes stay a line of their own that the reader skips.
-    const lead = this.freshLine ? '\n' : '';
+  /** Writes the first lines (at most `limit`, at most chunkBytes); resolves with how many. */
+  private async writeChunk(limit: number): Promise<number> {
+    let count = 0;
+    let size = 0;
+    let mark = -1;
+    while (count < limit && (count === 0 || size + this.pending[count].length + 1 <= this.chunkBytes)) {
+      size += this.pending[count].length + 1;
+      if (this.marks[count] > mark) mark = this.marks[count];
+      count += 1;
+    }
+    const lines = this.pending.slice(0, count);
     let sizeBefore: number | undefined;
     try {
+      if (!this.tailChecked && this.sink.endsWithNewline) {
+        if (!(await this.sink.endsWithNewline(this.path))) this.freshLine = true;
+        this.tailChecked = true;
+      }
+      const lead = this.freshLine ? '\n' : '';
       sizeBefore = await this.sink.size?.(this.path);
-      await this.sink.appendFile(this.path, lead + batch.join('\n') + '\n');
+      await this.sink.appendFile(this.path, lead + lines.join('\n') + '\n');
     } catch (err) {
-      // Put the batch back in front: order is preserved and the next attempt writes it again.
-      this.pending = batch.concat(this.pending);
-      this.pendingMark = Math.max(mark, this.pendingMark);
+      // The lines stay at the front of the queue: order is kept and the next attempt writes them.
       await this.cutBack(sizeBefore);
       if (!this.failing) this.options.onError?.(err as NodeJS.ErrnoException);
       this.failing = true;
       this.schedule(this.retryMs);
       throw err;
     }
+    this.pending.splice(0, count);
+    this.marks.splice(0, count);
+    this.bytes -= size;
     this.failing = false;
     this.freshLine = false;
-    this.options.onFlushed?.(batch.length, mark);
+    this.options.onFlushed?.(count, mark);
+    return count;
   }
 
   private async cutBack(size: number | undefined): Promise<void> {

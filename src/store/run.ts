@@ -6,11 +6,11 @@ import { decodeNumber } from '../protocol/numbers';
 import type { Distribution, EventFrame, Reliability, ScalarRow, WireNumber } from '../protocol/wire';
 import { AppendLog, type FileSink } from './appendLog';
 import { readJsonLines, type LineProblem } from './jsonLines';
-import { effectiveStatus, writeMetaAtomic, type RunMeta, type RunStatus } from './meta';
+import { effectiveStatus, loadMeta, META_FILE, MetaFile, type RunMeta, type RunStatus } from './meta';
 import { SeriesSet } from './series';
 
 /** Keys of a flat row on disk that are not metrics. */
-export const RESERVED_KEYS = new Set(['step', 'time', 'source', 'seq', 'rank']);
+export const RESERVED_KEYS = new Set(['step', 'time', 'source', 'seq', 'rank', '__proto__']);
 
 export interface FlatRow {
   step: number;
@@ -54,19 +54,20 @@ export class Run extends EventEmitter<RunEvents> {
   private readonly distributionsLog: AppendLog;
   private readonly eventsLog: AppendLog;
   private readonly alertsLog: AppendLog;
+  private readonly metaFile: MetaFile;
+  private ending: Promise<void> | undefined;
 
   private constructor(
     readonly dir: string,
     public meta: RunMeta,
     options: RunOptions,
-    tornMetrics: boolean,
   ) {
     super();
     const onError = (err: NodeJS.ErrnoException) => this.emit('storeError', err);
+    this.metaFile = new MetaFile(path.join(dir, META_FILE), { onError });
     const log = (file: string, extra: Partial<ConstructorParameters<typeof AppendLog>[1]> = {}) =>
       new AppendLog(path.join(dir, file), { flushMs: options.flushMs, sink: options.sink, onError, ...extra });
     this.metricsLog = log('metrics.jsonl', {
-      startOnFreshLine: tornMetrics,
       onFlushed: (_lines, mark) => {
         if (mark >= 0) this.emit('durable', mark);
       },
@@ -86,16 +87,34 @@ export class Run extends EventEmitter<RunEvents> {
 
   static async create(dir: string, meta: RunMeta, options: RunOptions = {}): Promise<Run> {
     await fsp.mkdir(dir, { recursive: true });
-    await writeMetaAtomic(path.join(dir, 'meta.json'), meta);
-    return new Run(dir, meta, options, false);
+    const run = new Run(dir, meta, options);
+    try {
+      await run.metaFile.save(meta);
+    } catch (err) {
+      // A full disk does not refuse the run: its meta and rows wait in memory and are retried.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') {
+        run.dispose();
+        throw err;
+      }
+    }
+    return run;
   }
 
-  /** Loads a run from disk; unreadable lines are reported through `problems`, never fatal. */
-  static async load(dir: string, options: RunOptions = {}, problems?: (file: string, p: LineProblem) => void): Promise<Run> {
-    const meta = JSON.parse(await fsp.readFile(path.join(dir, 'meta.json'), 'utf8')) as RunMeta;
+  /**
+   * Loads a run from disk; unreadable lines are reported through `problems`, never fatal, and so
+   * is a damaged meta.json (recovered, and written back). Undefined when `dir` holds no run.
+   */
+  static async load(dir: string, options: RunOptions = {}, problems?: (file: string, p: LineProblem) => void): Promise<Run | undefined> {
+    const loaded = await loadMeta(dir);
+    if (!loaded) return undefined;
     const metricsPath = path.join(dir, 'metrics.jsonl');
     const parsed = await readJsonLines<FlatRow>(metricsPath, checkFlatRow);
-    const run = new Run(dir, meta, options, !parsed.endsClean);
+    const run = new Run(dir, loaded.meta, options);
+    if (loaded.recovered) {
+      problems?.(path.join(dir, META_FILE), { line: 0, message: loaded.recovered });
+      run.metaFile.save(run.meta).catch(() => undefined);
+    }
     for (const p of parsed.problems) problems?.(metricsPath, p);
     const rows: MetricRow[] = [];
     for (const flat of parsed.items) {
@@ -163,15 +182,34 @@ export class Run extends EventEmitter<RunEvents> {
     return this.metricsLog.isFailing;
   }
 
-  async updateMeta(patch: Partial<RunMeta>): Promise<void> {
-    this.meta = { ...this.meta, ...patch, updatedAt: Date.now() / 1000 };
-    await writeMetaAtomic(path.join(this.dir, 'meta.json'), this.meta);
+  /** What waits in memory for the disk, across the run's logs (a full disk makes it grow). */
+  get backlogBytes(): number {
+    return this.metricsLog.pendingBytes + this.distributionsLog.pendingBytes + this.eventsLog.pendingBytes + this.alertsLog.pendingBytes;
   }
 
-  async end(status: Exclude<RunStatus, 'running'>, error: string | null): Promise<void> {
-    await this.flush().catch(() => undefined);
-    await this.updateMeta({ status, error, endedAt: Date.now() / 1000 });
-    this.emit('ended', this.meta);
+  /**
+   * The in-memory meta changes at once; the promise settles when that change (or a newer one) is
+   * on disk. A failed write is retried by the meta file itself, so callers may ignore the rejection.
+   */
+  updateMeta(patch: Partial<RunMeta>): Promise<void> {
+    this.meta = { ...this.meta, ...patch, updatedAt: Date.now() / 1000 };
+    return this.metaFile.save(this.meta);
+  }
+
+  /**
+   * Records how the run ended and writes what is queued. The status is set at once, whatever
+   * the disk says: a disk that refuses the write keeps the rows and the meta queued and retried.
+   * Never rejects; a second end while one is being written waits for it and then applies its own.
+   */
+  end(status: Exclude<RunStatus, 'running'>, error: string | null): Promise<void> {
+    const previous = this.ending ?? Promise.resolve();
+    const op = previous.then(async () => {
+      const saved = this.updateMeta({ status, error, endedAt: Date.now() / 1000 });
+      this.emit('ended', this.meta);
+      await Promise.allSettled([this.flush(), saved]);
+    });
+    this.ending = op;
+    return op;
   }
 
   /** Writes everything queued; rejects if a file could not be written (the rows stay queued). */
@@ -185,6 +223,7 @@ export class Run extends EventEmitter<RunEvents> {
 
   dispose(): void {
     for (const log of [this.metricsLog, this.distributionsLog, this.eventsLog, this.alertsLog]) log.dispose();
+    this.metaFile.dispose();
   }
 
   private track(row: MetricRow): void {

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { RUN_ID_PATTERN } from '../protocol/wire';
 import type { FileSink } from './appendLog';
 import type { LineProblem } from './jsonLines';
-import { effectiveStatus, type RunMeta, type RunStatus } from './meta';
+import { effectiveStatus, loadMeta, newMeta, type RunMeta, type RunStatus } from './meta';
 import { Run } from './run';
 
 const runIdRe = new RegExp(RUN_ID_PATTERN);
@@ -40,6 +40,8 @@ export interface NewRunInfo {
 export class RunStore extends EventEmitter<RunStoreEvents> {
   private readonly loaded = new Map<string, Run>();
   private readonly loading = new Map<string, Promise<Run | undefined>>();
+  /** Opens of one id run one after the other: two hellos creating one new run must not both create it. */
+  private readonly opening = new Map<string, Promise<unknown>>();
 
   constructor(
     readonly dir: string,
@@ -73,11 +75,13 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
       const live = this.loaded.get(id);
       let meta: RunMeta | undefined = live?.meta;
       if (!meta) {
+        // A damaged meta.json is recovered for the listing too (and written back when the run opens).
         try {
-          meta = JSON.parse(await fsp.readFile(path.join(this.dir, id, 'meta.json'), 'utf8')) as RunMeta;
+          meta = (await loadMeta(path.join(this.dir, id)))?.meta;
         } catch {
-          continue;
+          meta = undefined;
         }
+        if (!meta) continue;
       }
       out.push({
         id,
@@ -106,39 +110,49 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
 
   /** Creates a run, or resumes the one with `info.id` when it exists. */
   async open(info: NewRunInfo): Promise<{ run: Run; resumed: boolean }> {
-    if (info.id) {
-      if (!RunStore.isValidRunId(info.id)) throw new Error(`bad run id ${JSON.stringify(info.id)}`);
-      const existing = await this.get(info.id);
+    const id = info.id;
+    if (!id) return this.create(info, this.newRunId(info.name));
+    if (!RunStore.isValidRunId(id)) throw new Error(`bad run id ${JSON.stringify(id)}`);
+    const previous = this.opening.get(id) ?? Promise.resolve();
+    const op = previous.catch(() => undefined).then(() => this.openExisting(info, id));
+    this.opening.set(id, op);
+    try {
+      return await op;
+    } finally {
+      if (this.opening.get(id) === op) this.opening.delete(id);
+    }
+  }
+
+  private async openExisting(info: NewRunInfo, id: string): Promise<{ run: Run; resumed: boolean }> {
+    {
+      const existing = await this.get(id);
       if (existing) {
-        await existing.updateMeta({
+        // The status is running from now on even if the disk refuses the write (it is retried).
+        existing.updateMeta({
           status: 'running',
           endedAt: null,
           error: null,
           pid: info.pid ?? existing.meta.pid,
           host: info.host ?? existing.meta.host,
           device: info.device ?? existing.meta.device,
-        });
+        }).catch(() => undefined);
         this.emit('changed');
         return { run: existing, resumed: true };
       }
     }
-    const id = info.id ?? this.newRunId(info.name);
+    return this.create(info, id);
+  }
+
+  private async create(info: NewRunInfo, id: string): Promise<{ run: Run; resumed: boolean }> {
     const now = Date.now() / 1000;
-    const meta: RunMeta = {
-      id,
+    const meta = newMeta(id, now, {
       name: info.name ?? id,
       config: info.config ?? null,
-      status: 'running',
-      createdAt: now,
-      updatedAt: now,
-      endedAt: null,
-      error: null,
       host: info.host ?? null,
       pid: info.pid ?? null,
       device: info.device ?? null,
       sdk: info.sdk ?? null,
-      droppedRows: 0,
-    };
+    });
     const run = await Run.create(path.join(this.dir, id), meta, this.options);
     this.adopt(run);
     this.emit('created', run);
@@ -168,14 +182,10 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
 
   private async loadFromDisk(id: string): Promise<Run | undefined> {
     const dir = path.join(this.dir, id);
-    try {
-      await fsp.access(path.join(dir, 'meta.json'));
-    } catch {
-      return undefined;
-    }
     const run = await Run.load(dir, this.options, (file: string, p: LineProblem) =>
-      this.emit('problem', `${file}:${p.line}: ${p.message}`),
+      this.emit('problem', p.line > 0 ? `${file}:${p.line}: ${p.message}` : `${file}: ${p.message}`),
     );
+    if (!run) return undefined;
     this.adopt(run);
     return run;
   }

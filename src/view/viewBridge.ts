@@ -42,7 +42,8 @@ export class ViewBridge {
       if (run.id === this.activeId && frame.type === 'reliability') this.post({ type: 'reliability', runId: run.id, bins: toBins(frame) });
     };
     const onStatus = (run: Run) => run.id === this.activeId && this.post({ type: 'status', runId: run.id, status: run.status as RunStatus });
-    const onChanged = () => void this.postRuns();
+    // A runs folder that cannot be read now is read again at the next change.
+    const onChanged = () => void this.postRuns().catch(() => undefined);
     hub.on('rows', onRows);
     hub.on('distribution', onDistribution);
     hub.on('runEnded', onStatus);

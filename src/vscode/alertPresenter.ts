@@ -31,7 +31,7 @@ export class AlertPresenter implements vscode.Disposable {
       for (const runId of this.notified) if (!book.openFor(runId).some((a) => a.severity === 'critical')) this.notified.delete(runId);
       this.refresh();
     };
-    const notify = (entry: LocatedAlert) => void this.notify(entry);
+    const notify = (entry: LocatedAlert) => void this.notify(entry).catch(() => undefined);
     book.on('changed', refresh);
     book.on('opened', notify);
     this.disposables.push(

@@ -1,12 +1,13 @@
 // The run dashboard: a WebviewPanel per run with full charts, the SA heatmap, the reliability
 // diagram and the loss of other runs overlaid for comparison.
 import * as vscode from 'vscode';
-import { isWebviewToHost, type SeriesPoints } from '../../webview/contract';
+import type { SeriesPoints } from '../../webview/contract';
 import { DASHBOARD_MARKUP } from '../../webview/dashboard/markup';
 import type { AlertMonitor } from '../detect/alertMonitor';
 import type { Hub } from '../hub/hub';
 import type { RunStore } from '../store/runStore';
 import { seriesPoints, ViewBridge } from '../view/viewBridge';
+import { handleWebviewMessage } from '../view/webviewCommands';
 import { webviewHtml } from './webviewHtml';
 
 export class DashboardPanels implements vscode.Disposable {
@@ -33,26 +34,17 @@ export class DashboardPanels implements vscode.Disposable {
     panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'dashboard.js', 'dashboard.css', DASHBOARD_MARKUP);
     const bridge = new ViewBridge((message) => void panel.webview.postMessage(message), this.store, this.hub, this.monitor, { snapshotBuckets: 2000 });
     this.panels.set(runId, panel);
-    const subscription = panel.webview.onDidReceiveMessage(async (message: unknown) => {
-      if (!isWebviewToHost(message)) return;
-      switch (message.type) {
-        case 'ready':
-          await bridge.show(runId);
-          break;
-        case 'selectRun':
-          await bridge.show(message.runId);
-          break;
-        case 'setOverlay':
-          void panel.webview.postMessage({ type: 'overlay', runs: await this.overlay(message.runIds) });
-          break;
-        case 'stopRun':
-          void vscode.commands.executeCommand('lossradar.stopRun', { id: message.runId });
-          break;
-        case 'openDashboard':
-          void this.open(message.runId);
-          break;
-      }
-    });
+    const subscription = panel.webview.onDidReceiveMessage((message: unknown) =>
+      handleWebviewMessage(message, {
+        shownRunId: () => bridge.activeRunId,
+        ready: () => bridge.show(runId),
+        show: (id) => bridge.show(id),
+        stopRun: (id) => Promise.resolve(vscode.commands.executeCommand('lossradar.stopRun', { id })),
+        openDashboard: (id) => this.open(id),
+        overlay: async (ids) => void panel.webview.postMessage({ type: 'overlay', runs: await this.overlay(ids) }),
+        refuse: (text) => void vscode.window.showWarningMessage(`Loss Radar: ${text}`),
+      }),
+    );
     panel.onDidDispose(() => {
       subscription.dispose();
       bridge.dispose();

@@ -1,11 +1,11 @@
 // The "Live" sidebar view: the active run's charts and open alerts, fed by a ViewBridge.
 import * as vscode from 'vscode';
-import { isWebviewToHost } from '../../webview/contract';
 import { LIVE_MARKUP } from '../../webview/live/markup';
 import type { AlertMonitor } from '../detect/alertMonitor';
 import type { Hub } from '../hub/hub';
 import type { RunStore } from '../store/runStore';
 import { ViewBridge } from '../view/viewBridge';
+import { handleWebviewMessage } from '../view/webviewCommands';
 import { webviewHtml } from './webviewHtml';
 
 export class LiveViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -23,7 +23,7 @@ export class LiveViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     // A run that starts becomes the one shown: it is what the user just launched.
     const onStarted = (run: { id: string }) => {
       this.preferred = run.id;
-      void this.bridge?.show(run.id);
+      void this.bridge?.show(run.id).catch(() => undefined);
     };
     hub.on('runStarted', onStarted);
     this.disposables.push({ dispose: () => hub.off('runStarted', onStarted) });
@@ -43,26 +43,19 @@ export class LiveViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const bridge = new ViewBridge((message) => void view.webview.postMessage(message), this.store, this.hub, this.monitor);
     this.bridge = bridge;
     this.disposables.push(
-      view.webview.onDidReceiveMessage((message: unknown) => {
-        if (!isWebviewToHost(message)) return;
-        switch (message.type) {
-          case 'ready':
-            void bridge.show(this.preferred);
-            break;
-          case 'selectRun':
-            this.preferred = message.runId;
-            void bridge.show(message.runId);
-            break;
-          case 'stopRun':
-            void vscode.commands.executeCommand('lossradar.stopRun', { id: message.runId });
-            break;
-          case 'openDashboard':
-            void vscode.commands.executeCommand('lossradar.openDashboard', { id: message.runId });
-            break;
-          case 'setOverlay':
-            break;
-        }
-      }),
+      view.webview.onDidReceiveMessage((message: unknown) =>
+        handleWebviewMessage(message, {
+          shownRunId: () => bridge.activeRunId,
+          ready: () => bridge.show(this.preferred),
+          show: (runId) => {
+            this.preferred = runId;
+            return bridge.show(runId);
+          },
+          stopRun: (runId) => Promise.resolve(vscode.commands.executeCommand('lossradar.stopRun', { id: runId })),
+          openDashboard: (runId) => Promise.resolve(vscode.commands.executeCommand('lossradar.openDashboard', { id: runId })),
+          refuse: (text) => void vscode.window.showWarningMessage(`Loss Radar: ${text}`),
+        }),
+      ),
       view.onDidDispose(() => {
         bridge.dispose();
         if (this.bridge === bridge) this.bridge = undefined;

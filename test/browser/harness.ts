@@ -169,7 +169,27 @@ function bundleFor(view: ViewName, given: string | undefined): string {
   return readFileSync(file, 'utf8');
 }
 
+/**
+ * The Chromium the tests drive: Debian's /usr/bin/chromium, or $LOSSRADAR_CHROMIUM. Throws at once,
+ * with the command that installs it, when it is missing (playwright would only fail at launch, and
+ * a test in a hook would wait out its timeout).
+ */
+export function chromiumExecutable(): string {
+  const given = process.env.LOSSRADAR_CHROMIUM;
+  const file = given || '/usr/bin/chromium';
+  if (!existsSync(file)) {
+    throw new Error(
+      given
+        ? `LOSSRADAR_CHROMIUM=${given} does not exist: point it at a Chromium executable, or unset it and install Debian's: sudo apt-get install -y chromium`
+        : `Chromium is not installed (${file} is missing): install it with \`sudo apt-get install -y chromium\` (or \`bash scripts/prereqs.sh\`), or set LOSSRADAR_CHROMIUM to a Chromium executable`,
+    );
+  }
+  return file;
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  // Before the server starts: a listening server would keep the test process alive after the throw.
+  const executablePath = chromiumExecutable();
   const scripts: Record<ViewName, string> = { live: bundleFor('live', options.bundles?.live), dashboard: bundleFor('dashboard', options.bundles?.dashboard) };
   const styles: Record<string, string> = {};
   for (const file of readdirSync(path.join(ROOT, 'media'))) if (file.endsWith('.css')) styles[file] = readFileSync(path.join(ROOT, 'media', file), 'utf8');
@@ -199,7 +219,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
   return {
     browser,
     baseUrl,

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { parseJsonLines } from '../../src/store/jsonLines';
 import type { RunMeta } from '../../src/store/meta';
-import { CHROMIUM_ARGS } from '../browser/harness';
+import { CHROMIUM_ARGS, chromiumExecutable } from '../browser/harness';
 import type { CodeServer } from './codeServer';
 
 export interface Workbench {
@@ -15,7 +15,7 @@ export interface Workbench {
 }
 
 export async function openWorkbench(server: CodeServer): Promise<Workbench> {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: chromiumExecutable(), args: CHROMIUM_ARGS });
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   await page.goto(server.url);
   await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });

@@ -12,6 +12,12 @@ export interface ServeProcess {
   stderr: () => string;
   /** stdout lines after the first (the alerts, as JSON). */
   lines: string[];
+  /** Whether the process has exited (for whatever reason). */
+  exited: () => boolean;
+  /**
+   * Signals the process and resolves with its exit code. Rejects if the hub ever reported an
+   * internal error (an unhandled rejection it survived): every test of serve fails on one.
+   */
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
@@ -19,7 +25,13 @@ export async function startServe(args: string[]): Promise<ServeProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: 'pipe' });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let hasExited = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      hasExited = true;
+      resolve(code);
+    }),
+  );
   const later: string[] = [];
   const first = await new Promise<string>((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout });
@@ -40,9 +52,12 @@ export async function startServe(args: string[]): Promise<ServeProcess> {
     token,
     stderr: () => stderr,
     lines: later,
+    exited: () => hasExited,
     stop: async (signal = 'SIGTERM') => {
       child.kill(signal);
-      return exited;
+      const code = await exited;
+      if (stderr.includes('internal error')) throw new Error(`serve reported an internal error:\n${stderr}`);
+      return code;
     },
   };
 }

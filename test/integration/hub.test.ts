@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Hub } from '../../src/hub/hub';
+import { MAX_FRAME_BYTES } from '../../src/protocol/wire';
 import { RunStore } from '../../src/store/runStore';
 import { parseJsonLines } from '../../src/store/jsonLines';
 import { TestTrainer, rows } from '../helpers/trainerClient';
@@ -95,7 +96,7 @@ describe('hub', () => {
       [{ type: 'gossip' }, 'unknown-type', /unknown frame type "gossip"/],
       [{ type: 'scalars', rows: [{ step: 1, values: { loss: 'low' } }] }, 'invalid-frame', /rows\[0\]\.values\.loss: expected number or "NaN"\/"Infinity"\/"-Infinity", got string "low"/],
       [{ type: 'scalars', rows: [{ step: 1, values: { step: 3 } }] }, 'invalid-frame', /rows\[0\]\.values\.step: "step" is a reserved key/],
-      [{ type: 'scalars', rows: rows(0, 10_000, 1) }, 'too-many-rows', /10000 rows exceed the limit of 5000/],
+      [{ type: 'scalars', rows: rows(0, 10_000, 1) }, 'too-many-rows', /10000 rows exceed the limit of 1000/],
     ];
     for (const [frame, code, message] of cases) {
       const err = t.next('error');
@@ -127,10 +128,10 @@ describe('hub', () => {
     assert.deepEqual(metricsOnDisk(store, runId).map((r) => r.step), [10, 10, 11]);
   });
 
-  test('a frame over 1 MiB closes the connection with 1009', async () => {
+  test('a frame over 4 MiB closes the connection with 1009', async () => {
     const t = await TestTrainer.connect(hub.url, hub.token);
     await t.hello('big');
-    t.send('x'.repeat(2 * 1024 * 1024));
+    t.send('x'.repeat(MAX_FRAME_BYTES + 1));
     assert.equal((await t.closed).code, 1009);
   });
 

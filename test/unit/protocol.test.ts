@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { parseTrainerFrame, formatPath } from '../../src/protocol/validate';
 import { decodeNumber, encodeNumber } from '../../src/protocol/numbers';
-import { MAX_ROWS_PER_FRAME } from '../../src/protocol/wire';
+import { MAX_FRAME_BYTES, MAX_ROWS_PER_FRAME } from '../../src/protocol/wire';
 
 function refused(text: string): { code: string; message: string } {
   const parsed = parseTrainerFrame(text);
@@ -42,7 +42,11 @@ test('a missing or negative step is named precisely', () => {
   assert.ok(parsed.ok);
   assert.deepEqual(
     parsed.badRows.map((r) => r.message),
-    ['rows[0].step: missing (expected integer ≥ 0)', 'rows[1].step: expected integer ≥ 0, got -1', 'rows[2].step: expected integer ≥ 0, got 1.5'],
+    [
+      'rows[0].step: missing (expected integer from 0 to 2^53 − 1)',
+      'rows[1].step: expected integer from 0 to 2^53 − 1, got -1',
+      'rows[2].step: expected integer from 0 to 2^53 − 1, got 1.5',
+    ],
   );
 });
 
@@ -65,7 +69,27 @@ test('envelope errors refuse the whole frame', () => {
 test('a frame with more rows than the limit is refused before its rows are checked', () => {
   const r = refused(JSON.stringify({ type: 'scalars', rows: Array.from({ length: MAX_ROWS_PER_FRAME + 1 }, () => 0) }));
   assert.equal(r.code, 'too-many-rows');
-  assert.match(r.message, /5001 rows exceed the limit of 5000 per frame/);
+  assert.match(r.message, /1001 rows exceed the limit of 1000 per frame/);
+});
+
+test('the two limits of a frame agree: the most rows a frame may carry, 4 KiB each, fit in its bytes', () => {
+  // A row of ~70 metrics with long layer names, as a watched transformer logs them.
+  const values = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`sa/blocks.${i}.attn.qkv/sign_diversity`, 0.123456789012345]));
+  const row = { step: 123456789, time: 1764576000.123456, values, source: { file: '/home/user/project/train.py', line: 123 } };
+  assert.ok(JSON.stringify(row).length <= 4096, `a wide row is ${JSON.stringify(row).length} bytes`);
+  const frame = JSON.stringify({ type: 'scalars', seq: 2 ** 40, rows: Array.from({ length: MAX_ROWS_PER_FRAME }, () => row) });
+  assert.ok(frame.length < MAX_FRAME_BYTES, `${frame.length} bytes`);
+  assert.ok(parseTrainerFrame(frame).ok);
+});
+
+test('steps and seqs beyond 2^53 − 1 are refused, never rounded into one another', () => {
+  const big = parseTrainerFrame(JSON.stringify({ type: 'scalars', rows: [{ step: 1e308, values: { loss: 1 } }, { step: 2 ** 53, values: { loss: 1 } }, { step: 2 ** 53 - 1, values: { loss: 1 } }] }));
+  assert.ok(big.ok);
+  assert.deepEqual(big.badRows.map((r) => r.index), [0, 1]);
+  assert.match(big.badRows[0].message, /rows\[0\]\.step: expected integer from 0 to 2\^53 − 1, got 1e\+308/);
+  const seq = refused(JSON.stringify({ type: 'scalars', seq: 2 ** 53, rows: [{ step: 1, values: {} }] }));
+  assert.equal(seq.code, 'invalid-frame');
+  assert.match(seq.message, /^seq: expected integer from 0 to 2\^53 − 1 − 1000/);
 });
 
 test('JSON pointers read as paths', () => {
