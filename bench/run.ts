@@ -2,6 +2,7 @@
 import { benchDetectors } from './detectors';
 import { benchE2eLatency } from './e2eLatency';
 import { benchIngest } from './ingest';
+import { benchPythonLog } from './pythonLog';
 import { benchWebview } from './webview';
 
 interface Line {
@@ -27,6 +28,13 @@ async function main(): Promise<void> {
     value: `${paced.hubCores.toFixed(2)} cores (${(paced.hubCores * 100).toFixed(0)}% of the 1-core budget); took ${fmt(paced.valuesPerSecond)} values/s`,
     target: '< 1 core',
     ok: paced.hubCores < 1 && paced.valuesPerSecond >= 190_000,
+  });
+  const py = await benchPythonLog();
+  lines.push({
+    name: `Python SDK run.log() on the training thread, 2,000 rows/s × 20 scalars for 30 s, hub SIGKILLed and restarted halfway (${fmt(py.rows)} rows)`,
+    value: `p50 ${py.p50Ms.toFixed(3)} ms, p99 ${py.p99Ms.toFixed(3)} ms (${(py.p99Ms / 1).toFixed(2)}× the target), max ${py.maxMs.toFixed(2)} ms (${(py.maxMs / 5).toFixed(2)}×); stored ${fmt(py.stored)}, reported dropped ${fmt(py.dropped)}, missing ${fmt(py.rows - py.stored)}`,
+    target: 'p99 < 1 ms, max < 5 ms, reported dropped = missing',
+    ok: py.p99Ms < 1 && py.maxMs < 5 && py.dropped === py.rows - py.stored,
   });
   const det = benchDetectors();
   lines.push({

@@ -20,9 +20,17 @@ export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
     help: { type: 'boolean', short: 'h' },
   };
   for (const [name, o] of Object.entries(spec.options)) options[name] = { type: 'string', multiple: o.multiple ?? false };
+  // A value may itself begin with '-' (a base64url token does, one time in 32): node:util would
+  // call `--token -x…` ambiguous, so a flag that takes a value takes the next word, whatever it is.
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') && !argv[i].includes('=') ? argv[i].slice(2) : undefined;
+    if (name !== undefined && Object.hasOwn(spec.options, name) && i + 1 < argv.length) joined.push(`--${name}=${argv[++i]}`);
+    else joined.push(argv[i]);
+  }
   let parsed;
   try {
-    parsed = parseNodeArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseNodeArgs({ args: joined, options, allowPositionals: true, strict: true });
   } catch (err) {
     // node:util words it for a programmer ("Option '--x <value>' argument missing"): keep its
     // message, which names the flag, but as a usage error of this command.

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { CLI } from '../helpers/serveProcess';
+import { CLI, startServe } from '../helpers/serveProcess';
+import { tempDir } from '../helpers/tmp';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 10_000 });
 
@@ -30,6 +31,14 @@ test('a usage error names the flag, shows the command’s usage and exits 2', ()
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /Unknown option '--prot'/);
   assert.equal(cli('frobnicate').status, 2);
+});
+
+test('a flag’s value may begin with a dash (a token does, one time in 32)', async () => {
+  const { dir, cleanup } = tempDir();
+  const hub = await startServe(['--runs', dir, '--token', '-starts-with-a-dash']);
+  assert.equal(hub.token, '-starts-with-a-dash');
+  assert.equal(await hub.stop(), 0);
+  cleanup();
 });
 
 test('the Node tier fails on an unhandled rejection even when every assertion passed', () => {

@@ -26,7 +26,8 @@ from typing import Any
 
 from ._run import LossRadarWarning, Run, default_local_root, install_excepthook
 from ._version import __version__
-from .discovery import find_hub, valid_run_id
+from .discovery import find_hub
+from .encoding import valid_run_id
 
 __all__ = ["LossRadarWarning", "Run", "__version__", "init"]
 
@@ -79,8 +80,9 @@ def init(
 
     * ``name``, ``config``: shown in the editor (``config`` must be JSON-like; other values are
       sent as their ``str()``).
-    * ``run_id``: resume or create the run with this id (default ``$LOSSRADAR_RUN_ID``, else the
-      hub names it).
+    * ``run_id``: resume or create the run with this id (default ``$LOSSRADAR_RUN_ID``, else a new
+      ``YYYYMMDD-HHMMSS-<name>-<6 hex>``, chosen here so that ``run.run_id`` is known at once and
+      names both the hub's run folder and, should the hub fail, the local one).
     * ``url``/``token``: a hub to use instead of the environment and the discovery directory.
     * ``mode``: ``"auto"`` (hub if one is found, else local), ``"local"`` (always write
       ``dir``/``<run-id>/``), ``"disabled"`` (log nothing).
@@ -117,6 +119,10 @@ def init(
         wanted_id = f"{wanted_id}-rank{row_rank}"
     if wanted_id is not None and not valid_run_id(wanted_id):
         raise ValueError(f"run_id {wanted_id!r} must match ^[A-Za-z0-9][A-Za-z0-9._-]{{0,127}}$")
+    from .local import LocalRunWriter, new_run_id
+
+    # Each rank makes its own id; ``name`` already carries the rank suffix when there is one.
+    chosen_id = wanted_id or new_run_id(name or (f"rank{row_rank}" if row_rank else None))
 
     if address is not None:
         from .client import HubClient
@@ -127,7 +133,7 @@ def init(
             address.token,
             name=name,
             config=config,
-            run_id=wanted_id,
+            run_id=chosen_id,
             device=device,
             rank=row_rank,
             sdk_version=__version__,
@@ -138,11 +144,9 @@ def init(
         client.start()
         return run
 
-    from .local import LocalRunWriter, new_run_id
-
     writer = LocalRunWriter(
         root,
-        wanted_id or new_run_id(name),
+        chosen_id,
         name=name,
         config=config,
         device=device,

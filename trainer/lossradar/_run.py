@@ -4,6 +4,7 @@ or predictions are handed to it."""
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import math
 import operator
@@ -16,10 +17,17 @@ import types
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from . import _version
-from .encoding import MAX_METRIC_NAME, RESERVED_KEYS, distribution_frame, event_frame, reliability_frame
+from .encoding import (
+    MAX_METRIC_NAME,
+    MAX_SAFE_INTEGER,
+    RESERVED_KEYS,
+    distribution_frame,
+    event_frame,
+    reliability_frame,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -32,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("lossradar")
 
 CommandCallback = Callable[[str], None]
+EndStatus = Literal["completed", "failed", "stopped"]
+_END_STATUSES: frozenset[str] = frozenset(get_args(EndStatus))
 
 
 class LossRadarWarning(UserWarning):
@@ -46,6 +56,16 @@ _SDK_FILES = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # bounded: exec'd code can make up file names without end
+def _caller_path(filename: str) -> str:
+    """``co_filename`` → the path a row reports, ``""`` for the SDK's own files. ``abspath`` is a
+    few microseconds of pure Python per frame, on every ``log()``: it is worked out once per file."""
+    absolute = os.path.abspath(filename)
+    if absolute in _SDK_FILES:
+        return ""
+    return filename if filename.startswith("<") else absolute
+
+
 def caller_source() -> tuple[str, int] | None:
     """file:line of the first frame outside the SDK: where the user called ``log()``."""
     try:
@@ -53,11 +73,9 @@ def caller_source() -> tuple[str, int] | None:
     except ValueError:
         return None
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if os.path.abspath(filename) not in _SDK_FILES:
-            if filename.startswith("<"):
-                return (filename, frame.f_lineno)
-            return (os.path.abspath(filename), frame.f_lineno)
+        path = _caller_path(frame.f_code.co_filename)
+        if path:
+            return (path, frame.f_lineno)
         frame = frame.f_back
     return None
 
@@ -128,6 +146,8 @@ class Run:
         self._watchers: list[Watcher] = []
         self._last_step: int | None = None
         self._warned: set[str] = set()
+        #: Metric names already checked (bounded: a script may make names up as it goes).
+        self._names_ok: set[str] = set()
         self._finished = False
         self._lock = threading.Lock()
         self.status: str | None = None
@@ -138,7 +158,8 @@ class Run:
 
     @property
     def run_id(self) -> str | None:
-        """The hub's run id (known after the first welcome), or the local run's id."""
+        """The run's id, known from ``init()`` on: the one the SDK sent in its hello (the hub's run
+        folder has this name), or the local run's; ``None`` when disabled."""
         if self._client is not None:
             return self._client.run_id
         if self._local is not None:
@@ -186,6 +207,8 @@ class Run:
         self._commands.put(command)
 
     def _run_commands(self) -> None:
+        if self._commands.empty():  # the common case, without raising queue.Empty on every log()
+            return
         while True:
             try:
                 command = self._commands.get_nowait()
@@ -217,6 +240,12 @@ class Run:
                 return None
         if s < 0:
             self._warn_once("step-negative", f"lossradar: step must be ≥ 0, got {s}; row skipped")
+            return None
+        if s > MAX_SAFE_INTEGER:
+            self._warn_once(
+                "step-too-large",
+                f"lossradar: step must be ≤ 2**53 - 1 (the hub reads it as a double), got {s}; row skipped",
+            )
             return None
         if self._last_step is not None and s < self._last_step:
             self._warn_once(
@@ -260,10 +289,18 @@ class Run:
         values: dict[str, float] = {}
         tensor_slots: list[tuple[str, int]] = []
         xfer = transfer if transfer is not None else _Transfer()
+        torch_mod = sys.modules.get("torch")
+        tensor_type = torch_mod.Tensor if torch_mod is not None else None
+        names_ok = self._names_ok
         for name, v in scalars.items():
-            if not self._metric_ok(name):
-                continue
-            if _is_tensor(v):
+            if name not in names_ok:
+                if not self._metric_ok(name):
+                    continue
+                if len(names_ok) < 4096:
+                    names_ok.add(name)
+            if type(v) is float:
+                values[name] = v
+            elif tensor_type is not None and isinstance(v, tensor_type):
                 if v.numel() != 1:
                     self._warn_once(f"shape:{name}", f"lossradar: {name!r} is not a scalar tensor; skipped")
                     continue
@@ -427,16 +464,17 @@ class Run:
 
     # ------------------------------------------------------------------ the end
 
-    def finish(self, status: str = "completed", error: str | None = None, timeout: float = 10.0) -> None:
+    def finish(self, status: EndStatus = "completed", error: str | None = None, timeout: float = 10.0) -> None:
         """Sends the queued rows and the end of the run (``completed``, ``failed`` or ``stopped``),
         waiting at most ``timeout`` seconds for the hub to acknowledge them; rows it did not
-        acknowledge are written to the local store layout instead."""
+        acknowledge are written to the local store layout instead. A wrong status raises before
+        anything is ended, so that a corrected call still finishes the run."""
+        if status not in _END_STATUSES:
+            raise ValueError(f"status must be completed, failed or stopped, got {status!r}")
         with self._lock:
             if self._finished:
                 return
             self._finished = True
-        if status not in ("completed", "failed", "stopped"):
-            raise ValueError(f"status must be completed, failed or stopped, got {status!r}")
         self.status = status
         self.unwatch()
         self._run_commands()
@@ -452,13 +490,13 @@ class Run:
         rows, frames, dropped = client.undelivered()
         if not rows and not frames and client.end_delivered:
             return
-        from .local import LocalRunWriter, new_run_id
+        from .local import LocalRunWriter
 
         root = self._local_root or default_local_root()
         try:
             writer = LocalRunWriter(
                 root,
-                client.run_id or new_run_id(self.name),
+                client.run_id,
                 name=self.name,
                 config=self.config,
                 device=None,

@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .encoding import RUN_ID_PATTERN
+from .encoding import valid_run_id
 
 ENV_URL = "LOSSRADAR_URL"
 ENV_TOKEN = "LOSSRADAR_TOKEN"
 ENV_RUN_ID = "LOSSRADAR_RUN_ID"
 ENV_DISCOVERY_DIR = "LOSSRADAR_DISCOVERY_DIR"
-
-_RUN_ID_RE = re.compile(RUN_ID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -58,10 +55,6 @@ def is_process_alive(pid: int) -> bool:
     except OSError:
         return False
     return True
-
-
-def valid_run_id(run_id: str) -> bool:
-    return bool(_RUN_ID_RE.match(run_id)) and run_id not in (".", "..")
 
 
 def read_hubs(directory: Path) -> list[tuple[Path, dict[str, object]]]:

@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 PROTOCOL_VERSION: Final = 1
 SDK_NAME: Final = "lossradar-py"
-MAX_FRAME_BYTES: Final = 1024 * 1024
-MAX_ROWS_PER_FRAME: Final = 5000
+MAX_FRAME_BYTES: Final = 4 * 1024 * 1024
+MAX_ROWS_PER_FRAME: Final = 1000
 MAX_METRIC_NAME: Final = 512
+#: The largest step and seq: the hub reads numbers as JavaScript doubles (Number.MAX_SAFE_INTEGER).
+MAX_SAFE_INTEGER: Final = 2**53 - 1
 RUN_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
-#: Keys of a flat row on disk that are not metrics; a metric may not carry one of these names.
-RESERVED_KEYS: Final = frozenset({"step", "time", "source", "seq", "rank"})
+#: Keys of a flat row on disk that are not metrics; a metric may not carry one of these names
+#: (``__proto__`` would change the prototype of the object the hub builds from a row).
+RESERVED_KEYS: Final = frozenset({"step", "time", "source", "seq", "rank", "__proto__"})
+
+_RUN_ID_RE: Final = re.compile(RUN_ID_PATTERN)
+# Commands are handed to user callbacks and error codes end up in log lines: short plain words only.
+_WORD_RE: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_MAX_ERROR_MESSAGE: Final = 4096
 
 WireNumber = float | int | str
 
@@ -65,9 +74,19 @@ def encode_numbers(xs: Iterable[float | int]) -> list[WireNumber]:
     return [encode_number(x) for x in xs]
 
 
+# One encoder for every frame: ``json.dumps`` with options builds a new one per call.
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+
+
 def dumps(frame: Mapping[str, Any]) -> str:
     """Compact JSON; raises ``ValueError`` if a bare non-finite float slipped through."""
-    return json.dumps(frame, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    return _ENCODER.encode(frame)
+
+
+def valid_run_id(run_id: object) -> bool:
+    """A run id the hub accepts and that is safe as a folder name (``fullmatch``: ``$`` alone would
+    let a trailing newline through)."""
+    return isinstance(run_id, str) and bool(_RUN_ID_RE.fullmatch(run_id)) and run_id not in (".", "..")
 
 
 def json_safe(value: object, depth: int = 0) -> Any:
@@ -198,15 +217,63 @@ def end_frame(status: str, error: str | None) -> dict[str, Any]:
     return {"type": "end", "status": status, "error": None if error is None else error[:65536]}
 
 
+class HubProtocolError(ValueError):
+    """A frame from the hub that breaks the protocol: a field missing, of the wrong type or out of
+    range, a run id that is not one. Nothing in such a frame is used; ``kind`` is its ``type``."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(f"{kind}.{message}")
+        self.kind = kind
+
+
+def _index(frame: Mapping[str, Any], key: str, *, nullable: bool) -> int | None:
+    value = frame.get(key)
+    if value is None and nullable:
+        return None
+    # bool is an int in Python, and a float such as 3.0 is no seq either.
+    if type(value) is not int or not 0 <= value <= MAX_SAFE_INTEGER:
+        raise HubProtocolError(frame["type"], f"{key}: expected an integer from 0 to 2^53 - 1, got {value!r:.80}")
+    return value
+
+
 def parse_hub_frame(text: str | bytes) -> dict[str, Any] | None:
-    """A frame from the hub, or ``None`` when it is not a JSON object with a string ``type``."""
+    """A frame from the hub, validated at the boundary: a new dict holding only the fields the SDK
+    reads, each checked (``welcome``: ``runId`` a valid run id, ``lastSeq``/``lastStep`` integers or
+    null; ``ack``: ``seq``; ``command``; ``error``: ``code`` and ``message``, the message cut to 4 KiB).
+    ``None`` when the text is no JSON object with a string ``type`` or its type is unknown (a newer
+    hub's); ``HubProtocolError`` when a known frame is malformed."""
     try:
         frame = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         return None
-    return frame
+    kind = frame["type"]
+    if kind == "welcome":
+        run_id = frame.get("runId")
+        if not valid_run_id(run_id):
+            raise HubProtocolError(kind, f"runId: expected a run id matching {RUN_ID_PATTERN}, got {run_id!r:.80}")
+        return {
+            "type": kind,
+            "runId": run_id,
+            "lastSeq": _index(frame, "lastSeq", nullable=True),
+            "lastStep": _index(frame, "lastStep", nullable=True),
+        }
+    if kind == "ack":
+        return {"type": kind, "seq": _index(frame, "seq", nullable=False)}
+    if kind == "command":
+        command = frame.get("command")
+        if not isinstance(command, str) or not _WORD_RE.fullmatch(command):
+            raise HubProtocolError(kind, f"command: expected a short word, got {command!r:.80}")
+        return {"type": kind, "command": command}
+    if kind == "error":
+        code, message = frame.get("code"), frame.get("message")
+        if not isinstance(code, str) or not _WORD_RE.fullmatch(code):
+            raise HubProtocolError(kind, f"code: expected a short word, got {code!r:.80}")
+        if not isinstance(message, str):
+            raise HubProtocolError(kind, f"message: expected a string, got {message!r:.80}")
+        return {"type": kind, "code": code, "message": message[:_MAX_ERROR_MESSAGE]}
+    return None
 
 
 def decode_scalars_frame(text: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from .encoding import SDK_NAME, dumps, encode_number, json_safe
+from .encoding import RUN_ID_PATTERN, SDK_NAME, dumps, encode_number, json_safe, valid_run_id
 
 DEFAULT_ROOT = Path(".lossradar") / "runs"
 _FLUSH_SECONDS = 1.0
@@ -67,6 +67,9 @@ class LocalRunWriter:
         sdk_version: str,
         resume: bool = True,
     ) -> None:
+        # The id becomes a folder name: one from the hub or the environment must not climb out of root.
+        if not valid_run_id(run_id):
+            raise ValueError(f"run id {run_id!r:.80} must match {RUN_ID_PATTERN} and not be . or ..")
         self.root = root
         self.run_id = run_id
         self.dir = root / run_id

@@ -31,6 +31,7 @@ from torch import Tensor, nn
 
 import lossradar
 
+from ._run import EndStatus
 from .data import VOCAB, NoisyLabelData, TextData
 from .experiment import Experiment, ExperimentError, available, load
 from .losses import make_loss
@@ -95,7 +96,7 @@ def gpu_stats(device: torch.device) -> dict[str, float]:
 
 @dataclass
 class Outcome:
-    status: str
+    status: EndStatus
     error: str | None
     steps_done: int
     best_loss: float
@@ -149,7 +150,8 @@ class Loop:
         nonfinite_run = 0
         first_nonfinite: int | None = None
         prev_iter_ms: float | None = None
-        status, error = "completed", None
+        status: EndStatus = "completed"
+        error: str | None = None
         step = 0
         model.train()
         for step in range(steps):

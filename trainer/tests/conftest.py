@@ -62,9 +62,10 @@ class Hub:
         node = shutil.which("node")
         assert node is not None, "node is needed for the hub tests"
         assert CLI.exists(), f"{CLI} is missing: build the TypeScript side first (npm run build)"
-        args = [node, str(CLI), "serve", "--port", str(self.port), "--runs", str(self.runs), *self.extra]
+        args = [node, str(CLI), "serve", f"--port={self.port}", f"--runs={self.runs}", *self.extra]
         if self.token:
-            args += ["--token", self.token]
+            # One argument: a token may begin with "-", which would read as an option of its own.
+            args.append(f"--token={self.token}")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line: list[str] = []
         reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -104,3 +105,84 @@ def test_hello_and_other_frames() -> None:
         encoding.end_frame("crashed", None)
     assert encoding.parse_hub_frame("not json") is None
     assert encoding.parse_hub_frame('{"type":"ack","seq":4}') == {"type": "ack", "seq": 4}
+
+
+HUB_FRAMES_OK = [
+    (
+        {"type": "welcome", "runId": "r-1", "lastSeq": 41, "lastStep": 120, "extra": [1]},
+        {"type": "welcome", "runId": "r-1", "lastSeq": 41, "lastStep": 120},
+    ),
+    (
+        {"type": "welcome", "runId": "r.1_x", "lastSeq": None},
+        {"type": "welcome", "runId": "r.1_x", "lastSeq": None, "lastStep": None},
+    ),
+    ({"type": "ack", "seq": 2**53 - 1}, {"type": "ack", "seq": 2**53 - 1}),
+    ({"type": "command", "command": "stop"}, {"type": "command", "command": "stop"}),
+    (
+        {"type": "error", "code": "backpressure", "message": "m" * 10_000},
+        {"type": "error", "code": "backpressure", "message": "m" * 4096},
+    ),
+]
+
+
+@pytest.mark.parametrize(("frame", "parsed"), HUB_FRAMES_OK)
+def test_hub_frames_come_back_with_only_their_checked_fields(
+    frame: dict[str, object], parsed: dict[str, object]
+) -> None:
+    assert encoding.parse_hub_frame(json.dumps(frame)) == parsed
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "welcome", "runId": "../../x", "lastSeq": None, "lastStep": None},
+        {"type": "welcome", "runId": "..", "lastSeq": None, "lastStep": None},
+        {"type": "welcome", "runId": "a/b", "lastSeq": None, "lastStep": None},
+        {"type": "welcome", "runId": "x\n", "lastSeq": None, "lastStep": None},
+        {"type": "welcome", "runId": "x" * 129, "lastSeq": None, "lastStep": None},
+        {"type": "welcome", "lastSeq": None, "lastStep": None},
+        {"type": "welcome", "runId": "ok", "lastSeq": -1, "lastStep": None},
+        {"type": "welcome", "runId": "ok", "lastSeq": 1.0, "lastStep": None},
+        {"type": "welcome", "runId": "ok", "lastSeq": True, "lastStep": None},
+        {"type": "welcome", "runId": "ok", "lastSeq": 2**53, "lastStep": None},
+        {"type": "welcome", "runId": "ok", "lastSeq": None, "lastStep": "3"},
+        {"type": "ack", "seq": "4"},
+        {"type": "ack", "seq": False},
+        {"type": "ack"},
+        {"type": "command", "command": ["stop"]},
+        {"type": "command", "command": "Stop the run; rm -rf /"},
+        {"type": "error", "code": None, "message": "m"},
+        {"type": "error", "code": "disk", "message": 5},
+    ],
+)
+def test_malformed_hub_frames_are_protocol_errors(frame: dict[str, object]) -> None:
+    with pytest.raises(encoding.HubProtocolError) as caught:
+        encoding.parse_hub_frame(json.dumps(frame))
+    assert caught.value.kind == frame["type"]
+
+
+@pytest.mark.parametrize("text", ["not json", "[1]", '{"type": 3}', '{"type": "from-a-newer-hub"}', "[" * 100_000])
+def test_what_is_no_known_hub_frame_is_ignored(text: str) -> None:
+    assert encoding.parse_hub_frame(text) is None
+
+
+@pytest.mark.parametrize(
+    ("run_id", "ok"),
+    [
+        *[("a", True), ("A.b_c-9", True), ("a" * 128, True), ("a" * 129, False), (".", False), ("..", False)],
+        *[("-a", False), ("a/b", False), ("a\n", False), ("", False), ("é", False), (None, False), (3, False)],
+    ],
+)
+def test_valid_run_id(run_id: object, ok: bool) -> None:
+    assert encoding.valid_run_id(run_id) is ok
+
+
+def test_the_sdk_limits_agree_with_the_hub_schema() -> None:
+    schema = json.loads((Path(__file__).resolve().parents[2] / "protocol" / "wire.schema.json").read_text())
+    frames = {f["properties"]["type"]["const"]: f for f in schema["$defs"]["TrainerFrame"]["anyOf"]}
+    rows = frames["scalars"]["properties"]["rows"]
+    assert rows["maxItems"] == encoding.MAX_ROWS_PER_FRAME == 1000
+    assert rows["items"]["properties"]["step"]["maximum"] == encoding.MAX_SAFE_INTEGER == 2**53 - 1
+    assert frames["hello"]["properties"]["runId"]["anyOf"][0]["pattern"] == encoding.RUN_ID_PATTERN
+    assert encoding.MAX_FRAME_BYTES == 4 * 1024 * 1024
+    assert "__proto__" in encoding.RESERVED_KEYS

@@ -129,7 +129,7 @@ def test_unreachable_hub_falls_back_to_the_local_store(monkeypatch: pytest.Monke
         run.finish(timeout=1.0)
     assert time.monotonic() - t0 < 6
     dirs = list((isolated / ".lossradar" / "runs").iterdir())
-    assert len(dirs) == 1
+    assert [d.name for d in dirs] == [run.run_id]  # the id the hub would have had
     rows = [json.loads(x) for x in (dirs[0] / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == list(range(10))
 
@@ -151,6 +151,53 @@ def test_full_queue_drops_the_oldest_finite_rows_and_reports_the_count(
     assert [r["step"] for r in rows] == [1, 16, 17, 18, 19]  # the NaN row is kept
     assert rows[0]["loss"] == "NaN"
     assert hub.meta(run.run_id)["droppedRows"] == 15
+
+
+def test_reported_drops_are_exactly_the_rows_missing_from_the_hub(hub_factory: Any, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    first: Hub = hub_factory(runs)
+    run = lossradar.init(name="exact-drops", url=first.url, token=first.token, max_queue=40)
+    client = run.client
+    assert client is not None and wait_for(client.welcomed.is_set)
+    logged = 0
+
+    def log_rows(n: int) -> None:
+        nonlocal logged
+        for _ in range(n):
+            run.log(logged, loss=float(logged))
+            logged += 1
+            if logged % 20 == 0:
+                time.sleep(0.02)
+
+    # 1. The trainer outpaces a live hub (which acknowledges only once it has written, ≤ 250 ms
+    # later): rows sent and not yet acknowledged are evicted too, and the hub has nearly all of them.
+    log_rows(2000)
+    assert wait_for(lambda: client.queued_rows == 0, timeout=15)
+    # 2. The hub dies with rows in flight, the trainer logs on, a new hub takes over the folder.
+    log_rows(30)
+    time.sleep(0.15)
+    first.kill()
+    log_rows(400)
+    second: Hub = hub_factory(runs, port=first.port, token=first.token)
+    log_rows(200)
+    run.finish(timeout=20)
+    assert run.run_id is not None
+    stored = {r["seq"] for r in second.rows(run.run_id)}
+    missing = logged - len(stored)
+    assert 0 < missing < logged
+    assert second.wait_status(run.run_id, "completed")["droppedRows"] == missing
+    assert client.dropped_total == missing and client.uncertain_rows == 0
+
+
+def test_the_run_id_is_known_at_init_and_names_the_hub_folder(hub: Hub) -> None:
+    run = lossradar.init(name="named early", url=hub.url, token=hub.token)
+    run_id = run.run_id
+    assert run_id is not None and run_id.split("-")[2:4] == ["named", "early"]
+    run.log(0, loss=1.0)
+    run.finish()
+    assert run.run_id == run_id
+    assert [d.name for d in hub.run_dirs()] == [run_id]
+    assert hub.meta(run_id)["id"] == run_id and [r["step"] for r in hub.rows(run_id)] == [0]
 
 
 def test_run_busy_is_retried_and_a_second_process_continues_the_sequence(
