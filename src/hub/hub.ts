@@ -28,7 +28,13 @@ export interface HubOptions {
   helloTimeoutMs?: number;
   /** Connections beyond this many are refused (503) before the WebSocket handshake. */
   maxConnections?: number;
-  /** A run whose rows waiting for the disk exceed this refuses more (backpressure) until they land. */
+  /**
+   * A connection whose run has this much waiting for the disk is not read until half of it has
+   * landed: TCP holds the trainer's frames (its SDK keeps them queued), and a flood cannot starve
+   * the writes that would drain it.
+   */
+  pauseBacklogBytes?: number;
+  /** Past this (frames already read while paused), the rest of the connection is refused (backpressure, 4507). */
   maxBacklogBytes?: number;
   /**
    * A run whose trainer went away without `end` is recorded as interrupted unless it comes back
@@ -61,6 +67,7 @@ export class Hub extends EventEmitter<HubEvents> {
   readonly maxBufferedBytes: number;
   readonly helloTimeoutMs: number;
   readonly maxConnections: number;
+  readonly pauseBacklogBytes: number;
   readonly maxBacklogBytes: number;
   readonly reconnectWindowMs: number;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -81,6 +88,7 @@ export class Hub extends EventEmitter<HubEvents> {
     this.helloTimeoutMs = options.helloTimeoutMs ?? 10_000;
     this.maxConnections = options.maxConnections ?? 256;
     this.maxBacklogBytes = options.maxBacklogBytes ?? 64 * 1024 * 1024;
+    this.pauseBacklogBytes = options.pauseBacklogBytes ?? Math.min(16 * 1024 * 1024, this.maxBacklogBytes / 2);
     this.reconnectWindowMs = options.reconnectWindowMs ?? 30_000;
     this.refusals = new RateLimitedLog((message) => this.emit('problem', message));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });

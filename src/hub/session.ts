@@ -37,6 +37,8 @@ export class Session {
   /** Set once the store refused rows: nothing after them may be stored, or an ack would cover them. */
   private refusing = false;
   private helloTimer: NodeJS.Timeout | undefined;
+  /** While the run's backlog is high the socket is not read; this polls for the drain. */
+  private drainTimer: NodeJS.Timeout | undefined;
   /** Rows at or below this step are re-sends of a resumed run that carry no seq: dropped. */
   private resumeStepFloor: number | null = null;
   private readonly detach: (() => void)[] = [];
@@ -75,7 +77,8 @@ export class Session {
   }
 
   heartbeat(): void {
-    if (!this.alive) {
+    // A paused socket is not read, so its pongs wait too: that is our doing, not the peer's.
+    if (!this.alive && !this.ws.isPaused) {
       this.hub.emit('problem', `dropped a trainer that stopped answering pings${this.run ? ` (run ${this.run.id})` : ''}`);
       this.ws.terminate();
       return;
@@ -137,6 +140,7 @@ export class Session {
       case 'scalars':
         if (this.overBacklog(run)) return;
         this.onScalars(run, frame, parsed.badRows);
+        this.pauseWhileBacklogged(run);
         break;
       case 'distribution':
       case 'reliability':
@@ -184,6 +188,19 @@ export class Session {
     this.hub.emit('problem', `refused frames of run ${run.id}: ${mib(backlog)} MiB wait for the disk`);
     this.ws.close(CLOSE.storeFull, 'store backlog full');
     return true;
+  }
+
+  private pauseWhileBacklogged(run: Run): void {
+    if (this.ws.isPaused || run.backlogBytes <= this.hub.pauseBacklogBytes) return;
+    this.ws.pause();
+    this.drainTimer = setInterval(() => {
+      if (run.backlogBytes > this.hub.pauseBacklogBytes / 2 && this.ws.readyState === this.ws.OPEN) return;
+      clearInterval(this.drainTimer);
+      this.drainTimer = undefined;
+      this.alive = true;
+      this.ws.resume();
+    }, 20);
+    this.drainTimer.unref();
   }
 
   private async onHello(hello: Hello): Promise<void> {
@@ -308,6 +325,7 @@ export class Session {
 
   private async onClose(): Promise<void> {
     if (this.helloTimer) clearTimeout(this.helloTimer);
+    if (this.drainTimer) clearInterval(this.drainTimer);
     for (const off of this.detach) off();
     if (this.claimed !== null) this.hub.release(this.claimed, this);
     const run = this.run;

@@ -47,7 +47,7 @@ export class Launcher extends EventEmitter<LauncherEvents> {
     // The meta file retries a write the disk refused: the launch goes on either way.
     run.updateMeta({ pid: trainer.pid ?? null, host: os.hostname() }).catch(() => undefined);
     trainer.on('output', (stream, text) => this.emit('output', runId, stream, text));
-    void trainer.exited.then((exit) => {
+    void trainer.exited.then(async (exit) => {
       this.running.delete(runId);
       // The hub may have recorded the run as interrupted when its connection dropped; the exit
       // status of the process is better knowledge.
@@ -56,7 +56,8 @@ export class Launcher extends EventEmitter<LauncherEvents> {
       const lastStderr = exit.error ? [exit.error] : trainer.lastStderrLines(8);
       const stoppedByUs = this.stopping.delete(runId);
       const ended = !open;
-      run.updateMeta({
+      // Written before 'exited' is said, so whoever hears it reads the final status from disk too.
+      await run.updateMeta({
         exit: { code: exit.code, signal: exit.signal },
         ...(stoppedByUs && run.meta.status !== 'completed'
           ? { status: 'stopped' as const, error: null, endedAt: run.meta.endedAt ?? Date.now() / 1000 }

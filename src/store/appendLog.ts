@@ -1,8 +1,10 @@
 // A batched, append-only JSON-lines file. Lines wait in memory at most `flushMs` and are written in
-// appends of at most `chunkBytes`; a failed write (disk full, say) keeps them queued and retries, so
-// nothing accepted is lost while the process lives, and a crash loses at most the batch not yet
-// written. Chunks matter on a full disk: a backlog larger than the space that comes back still lands
-// chunk by chunk instead of being retried whole for ever. A write that failed halfway is cut back to
+// one append while the disk takes them; a failed write (disk full, say) keeps them queued and
+// retries, so nothing accepted is lost while the process lives, and a crash loses at most the batch
+// not yet written. After a failure the appends shrink to `minChunkBytes` and double with each one
+// that lands: a backlog larger than the space that comes back still lands piece by piece instead of
+// being retried whole for ever, and a healthy disk still gets one append per flush (a busy event
+// loop turns too rarely to drain a flat-out ingest in small pieces). A write that failed halfway is cut back to
 // the size the file had, so a retry neither repeats rows nor leaves a torn line in the middle of the
 // file; and the first write of a process starts on a fresh line if the file ends in a torn one (a
 // crash mid-write), so the next record is never glued onto the fragment.
@@ -52,6 +54,8 @@ export interface AppendLogOptions {
   retryMs?: number;
   /** Largest single append; a longer backlog is written in several. */
   chunkBytes?: number;
+  /** The size appends shrink to after a failed write. */
+  minChunkBytes?: number;
   sink?: FileSink;
   /** Called after each successful write with the number of lines and the highest mark written. */
   onFlushed?: (lines: number, mark: number) => void;
@@ -72,13 +76,17 @@ export class AppendLog {
   private tailChecked = false;
   private readonly flushMs: number;
   private readonly retryMs: number;
-  private readonly chunkBytes: number;
+  private readonly maxChunkBytes: number;
+  private readonly minChunkBytes: number;
+  private chunkBytes: number;
   private readonly sink: FileSink;
 
   constructor(readonly path: string, private readonly options: AppendLogOptions = {}) {
     this.flushMs = options.flushMs ?? 250;
     this.retryMs = options.retryMs ?? 1000;
-    this.chunkBytes = options.chunkBytes ?? 256 * 1024;
+    this.maxChunkBytes = options.chunkBytes ?? 64 * 1024 * 1024;
+    this.minChunkBytes = Math.min(options.minChunkBytes ?? 64 * 1024, this.maxChunkBytes);
+    this.chunkBytes = this.maxChunkBytes;
     this.sink = options.sink ?? nodeSink;
   }
 
@@ -150,6 +158,7 @@ export class AppendLog {
     } catch (err) {
       // The lines stay at the front of the queue: order is kept and the next attempt writes them.
       await this.cutBack(sizeBefore);
+      this.chunkBytes = this.minChunkBytes;
       if (!this.failing) this.options.onError?.(err as NodeJS.ErrnoException);
       this.failing = true;
       this.schedule(this.retryMs);
@@ -158,6 +167,7 @@ export class AppendLog {
     this.pending.splice(0, count);
     this.marks.splice(0, count);
     this.bytes -= size;
+    this.chunkBytes = Math.min(this.maxChunkBytes, this.chunkBytes * 2);
     this.failing = false;
     this.freshLine = false;
     this.options.onFlushed?.(count, mark);

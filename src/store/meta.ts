@@ -66,6 +66,11 @@ export class MetaFile {
     return slot.done;
   }
 
+  /** Resolves once every save made so far has been tried (whatever came of it). */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
   dispose(): void {
     this.disposed = true;
     if (this.retry) clearTimeout(this.retry);

@@ -214,9 +214,10 @@ export class Run extends EventEmitter<RunEvents> {
 
   /** Writes everything queued; rejects if a file could not be written (the rows stay queued). */
   async flush(): Promise<void> {
-    const results = await Promise.allSettled(
-      [this.metricsLog, this.distributionsLog, this.eventsLog, this.alertsLog].map((log) => log.flush()),
-    );
+    const results = await Promise.allSettled([
+      ...[this.metricsLog, this.distributionsLog, this.eventsLog, this.alertsLog].map((log) => log.flush()),
+      this.metaFile.settled(),
+    ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

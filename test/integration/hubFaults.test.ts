@@ -31,6 +31,21 @@ async function withHub(options: Partial<HubOptions> & { sink?: FileSink }, body:
   assert.deepEqual(problems.filter((p) => p.includes('internal error')), []);
 }
 
+/** A sink whose metrics appends fail with ENOSPC while `full` is set, as a full disk's would. */
+function fullDisk(): { sink: FileSink; full: boolean } {
+  const disk = {
+    full: false,
+    sink: {
+      ...nodeSink,
+      appendFile: async (p: string, data: string) => {
+        if (disk.full && p.endsWith('metrics.jsonl')) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        return nodeSink.appendFile(p, data);
+      },
+    } as FileSink,
+  };
+  return disk;
+}
+
 const seqsOnDisk = (store: RunStore, runId: string) =>
   parseJsonLines<{ seq?: number }>(readFileSync(path.join(store.dir, runId, 'metrics.jsonl'), 'utf8')).items.map((r) => r.seq);
 const lastAck = (t: TestTrainer) => {
@@ -137,20 +152,15 @@ test('300 frames carrying dropped counts leave a parsable meta.json with their s
 });
 
 test('a store that cannot keep up refuses with backpressure, acknowledges none of the refused rows, and takes them on reconnect', async () => {
-  let full = false;
-  const sink: FileSink = {
-    ...nodeSink,
-    appendFile: async (p, data) => {
-      if (full && p.endsWith('metrics.jsonl')) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-      return nodeSink.appendFile(p, data);
-    },
-  };
-  await withHub({ sink, maxBacklogBytes: 64 * 1024 }, async (hub, store) => {
+  const disk = fullDisk();
+  const sink = disk.sink;
+  // Reading is never paused here, so the hard limit is what meets the flood.
+  await withHub({ sink, maxBacklogBytes: 64 * 1024, pauseBacklogBytes: 1 << 30 }, async (hub, store) => {
     const t = await TestTrainer.connect(hub.url, hub.token);
     const { runId } = await t.hello('backpressure');
     t.send({ type: 'scalars', seq: 0, rows: rows(0, 10) });
     await waitFor(() => lastAck(t) === 9 || undefined, 'the first rows');
-    full = true;
+    disk.full = true;
     let seq = 10;
     while (t.ws.readyState === t.ws.OPEN && seq < 100_000) {
       t.send({ type: 'scalars', seq, rows: rows(seq, 100, 5) });
@@ -165,16 +175,42 @@ test('a store that cannot keep up refuses with backpressure, acknowledges none o
     const run = (await store.get(runId))!;
     const kept = run.lastSeq!;
     assert.ok(kept < seq - 1, 'later rows were refused');
-    full = false;
+    disk.full = false;
     await waitFor(() => !run.storeFailing || undefined, 'the disk to take the backlog', 10_000);
     const again = await TestTrainer.connect(hub.url, hub.token);
     assert.equal((await again.hello('backpressure', { runId })).lastSeq, kept);
-    again.send({ type: 'scalars', seq: kept + 1, rows: rows(kept + 1, seq - kept - 1, 5) });
+    for (let from = kept + 1; from < seq; from += 1000) again.send({ type: 'scalars', seq: from, rows: rows(from, Math.min(1000, seq - from), 5) });
     await waitFor(() => lastAck(again) === seq - 1 || undefined, 'the re-sent rows', 10_000);
+    assert.equal(again.received.some((f) => f.type === 'error'), false);
     await again.close();
     await waitFor(() => hub.sessionFor(runId) === undefined || undefined, 'the session to end');
     assert.deepEqual(seqsOnDisk(store, runId), Array.from({ length: seq }, (_, k) => k));
     assert.ok(Math.max(...t.received.filter((f) => f.type === 'ack').map((f) => (f as { seq: number }).seq)) <= kept, 'no ack covers a refused row');
+  });
+});
+
+test('a backlog over the pause mark stops reading the trainer (TCP holds its frames) until the disk drains it; nothing is refused or lost', async () => {
+  const disk = fullDisk();
+  const sink = disk.sink;
+  await withHub({ sink, heartbeatMs: 100, pauseBacklogBytes: 32 * 1024, maxBacklogBytes: 64 * 1024 * 1024 }, async (hub, store) => {
+    const t = await TestTrainer.connect(hub.url, hub.token);
+    const { runId } = await t.hello('paused');
+    disk.full = true;
+    const frames = 200;
+    for (let i = 0; i < frames; i++) t.send({ type: 'scalars', seq: i * 100, rows: rows(i * 100, 100, 5) });
+    assert.equal((await t.next('error')).code, 'disk');
+    const run = (await store.get(runId))!;
+    await waitFor(() => (run.rowCount > 0 ? true : undefined), 'the first rows read');
+    // Paused well past two heartbeat intervals: the trainer is not dropped for pongs the hub did not read.
+    await new Promise((r) => setTimeout(r, 600));
+    assert.ok(run.rowCount < frames * 100, `reading paused at ${run.rowCount} rows`);
+    assert.equal(t.ws.readyState, t.ws.OPEN);
+    disk.full = false;
+    await waitFor(() => lastAck(t) === frames * 100 - 1 || undefined, 'every row once the disk takes them', 15_000);
+    assert.equal(t.received.some((f) => f.type === 'error' && f.code === 'backpressure'), false);
+    await t.close();
+    await waitFor(() => hub.sessionFor(runId) === undefined || undefined, 'the session to end');
+    assert.deepEqual(seqsOnDisk(store, runId), Array.from({ length: frames * 100 }, (_, k) => k));
   });
 });
 
