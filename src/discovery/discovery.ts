@@ -40,26 +40,37 @@ export async function publishHub(dir: string, entry: DiscoveryEntry): Promise<()
   };
 }
 
-/** Removes entries whose hub process is gone, and torn temporary files older than a minute. */
-export async function pruneDeadHubs(dir: string): Promise<string[]> {
-  let names: string[];
+/** The folder's file names; none when it does not exist (yet). */
+async function namesIn(dir: string): Promise<string[]> {
   try {
-    names = await fsp.readdir(dir);
+    return await fsp.readdir(dir);
   } catch {
     return [];
   }
+}
+
+/** An entry's content; undefined for a half-written or foreign file, which is not a hub. */
+async function readEntry(file: string): Promise<Partial<DiscoveryEntry> | undefined> {
+  try {
+    return JSON.parse(await fsp.readFile(file, 'utf8')) as Partial<DiscoveryEntry>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes entries whose hub process is gone, and torn temporary files older than a minute. */
+export async function pruneDeadHubs(dir: string): Promise<string[]> {
   const removed: string[] = [];
-  for (const name of names) {
+  for (const name of await namesIn(dir)) {
     const file = path.join(dir, name);
     let dead: boolean;
     if (name.endsWith('.tmp')) {
       const stat = await fsp.stat(file).catch(() => undefined);
       dead = stat !== undefined && Date.now() - stat.mtimeMs > 60_000;
     } else if (name.endsWith('.json')) {
-      try {
-        const pid = (JSON.parse(await fsp.readFile(file, 'utf8')) as Partial<DiscoveryEntry>).pid;
-        dead = typeof pid !== 'number' || !isProcessAlive(pid);
-      } catch {
+      const entry = await readEntry(file);
+      if (entry) dead = typeof entry.pid !== 'number' || !isProcessAlive(entry.pid);
+      else {
         // Half-written by a hub that is writing it now, or foreign: only the file name's pid can say.
         const pid = Number(name.split('-', 1)[0]);
         dead = Number.isInteger(pid) && pid > 0 && !isProcessAlive(pid);
@@ -75,21 +86,11 @@ export async function pruneDeadHubs(dir: string): Promise<string[]> {
 
 /** Live entries only: an entry whose process is gone belongs to a closed window. */
 export async function readHubs(dir: string): Promise<DiscoveryEntry[]> {
-  let names: string[];
-  try {
-    names = await fsp.readdir(dir);
-  } catch {
-    return [];
-  }
   const out: DiscoveryEntry[] = [];
-  for (const name of names) {
+  for (const name of await namesIn(dir)) {
     if (!name.endsWith('.json')) continue;
-    try {
-      const entry = JSON.parse(await fsp.readFile(path.join(dir, name), 'utf8')) as DiscoveryEntry;
-      if (typeof entry.pid === 'number' && isProcessAlive(entry.pid)) out.push(entry);
-    } catch {
-      // A half-written or foreign file is not a hub.
-    }
+    const entry = await readEntry(path.join(dir, name));
+    if (entry && typeof entry.pid === 'number' && isProcessAlive(entry.pid)) out.push(entry as DiscoveryEntry);
   }
   return out;
 }

@@ -192,16 +192,16 @@ export class Hub extends EventEmitter<HubEvents> {
   watchForReturn(run: Run): void {
     if (this.closing || run.meta.status !== 'running' || this.claims.has(run.id) || this.awaitingReturn.has(run.id)) return;
     const deadline = Date.now() + this.reconnectWindowMs;
+    const checkIn = (ms: number) => {
+      const timer = setTimeout(check, ms);
+      timer.unref();
+      this.awaitingReturn.set(run.id, timer);
+    };
     const check = () => {
       this.awaitingReturn.delete(run.id);
       if (this.closing || this.claims.has(run.id) || run.meta.status !== 'running') return;
       const gone = trainerGone(run.meta);
-      if (!gone && Date.now() < deadline) {
-        const timer = setTimeout(check, Math.min(1000, Math.max(0, deadline - Date.now())));
-        timer.unref();
-        this.awaitingReturn.set(run.id, timer);
-        return;
-      }
+      if (!gone && Date.now() < deadline) return checkIn(Math.min(1000, Math.max(0, deadline - Date.now())));
       const why = gone
         ? `its trainer (pid ${run.meta.pid}) ended without finishing the run`
         : `its trainer disconnected without finishing the run and did not come back within ${Math.round(this.reconnectWindowMs / 1000)} s`;
@@ -211,9 +211,7 @@ export class Hub extends EventEmitter<HubEvents> {
       );
     };
     // The kernel closes a killed process's socket before its parent reaps it: look again shortly.
-    const timer = setTimeout(check, Math.min(200, this.reconnectWindowMs));
-    timer.unref();
-    this.awaitingReturn.set(run.id, timer);
+    checkIn(Math.min(200, this.reconnectWindowMs));
   }
 
   /** Sends a command to the run's trainer; false when it is not connected. */

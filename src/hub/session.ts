@@ -2,7 +2,7 @@
 // A refused frame gets an error frame and the connection lives on; frames that arrive while the
 // run is being opened wait and are applied in order once it is bound (docs/protocol.md).
 import type { RawData, WebSocket } from 'ws';
-import { parseTrainerFrame, type RowError } from '../protocol/validate';
+import { parseTrainerFrame, type Parsed as ParseResult, type RowError } from '../protocol/validate';
 import {
   CLOSE,
   PROTOCOL_VERSION,
@@ -22,7 +22,7 @@ import type { Hub } from './hub';
  */
 const MAX_EARLY_BYTES = 16 * 1024 * 1024;
 
-type Parsed = Extract<ReturnType<typeof parseTrainerFrame>, { ok: true }>;
+type Parsed = Extract<ParseResult, { ok: true }>;
 
 export class Session {
   run: Run | undefined;
@@ -133,10 +133,8 @@ export class Session {
   private apply(run: Run, parsed: Parsed): void {
     const frame = parsed.frame;
     if (this.refusing) return;
+    // A hello never gets here: onMessage hands every hello to onHello, which refuses a second one.
     switch (frame.type) {
-      case 'hello':
-        this.fail('invalid-frame', 'hello: this connection is already bound to a run');
-        break;
       case 'scalars':
         if (this.overBacklog(run)) return;
         this.onScalars(run, frame, parsed.badRows);

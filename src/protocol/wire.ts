@@ -169,7 +169,6 @@ export const CLOSE = {
   noHello: 4408,
   busy: 4409,
   tooBig: 1009,
-  slowReader: 4429,
   /** The store cannot keep up (full disk, backlog over its bound): reconnect later and re-send. */
   storeFull: 4507,
 } as const;

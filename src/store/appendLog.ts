@@ -130,9 +130,9 @@ export class AppendLog {
       } finally {
         this.inFlight = undefined;
       }
-      // Lines appended while this flush ran wait for their own timer.
-      if (this.pending.length > 0 && remaining <= 0) this.schedule(this.flushMs);
     }
+    // Lines appended while this flush ran wait for their own timer.
+    if (this.pending.length > 0) this.schedule(this.flushMs);
   }
 
   /** Writes the first lines (at most `limit`, at most chunkBytes); resolves with how many. */

@@ -39,7 +39,7 @@ export class MetaFile {
   private chain: Promise<void> = Promise.resolve();
   private queued: { text: string; done: Promise<void> } | undefined;
   private retry: NodeJS.Timeout | undefined;
-  private latest = '';
+  private latest: RunMeta | undefined;
   private disposed = false;
   private failing = false;
 
@@ -51,7 +51,7 @@ export class MetaFile {
   /** Resolves once `meta` (or a newer save) is on disk; rejects if that write failed (it is retried). */
   save(meta: RunMeta): Promise<void> {
     const text = JSON.stringify(meta, null, 2) + '\n';
-    this.latest = text;
+    this.latest = meta;
     if (this.queued) {
       this.queued.text = text;
       return this.queued.done;
@@ -97,9 +97,8 @@ export class MetaFile {
     if (this.retry || this.disposed) return;
     this.retry = setTimeout(() => {
       this.retry = undefined;
-      if (this.disposed) return;
-      const text = this.latest;
-      this.save(JSON.parse(text) as RunMeta).catch(() => undefined);
+      if (this.disposed || !this.latest) return;
+      this.save(this.latest).catch(() => undefined);
     }, this.options.retryMs ?? 1000);
     this.retry.unref?.();
   }

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import * as path from 'node:path';
 import { parseJsonLines } from '../../src/store/jsonLines';
 import { TestTrainer, rows } from '../helpers/trainerClient';
-import { startServe } from '../helpers/serveProcess';
+import { startServe, type ServeProcess } from '../helpers/serveProcess';
 import { tempDir, waitFor } from '../helpers/tmp';
 
 const lastAck = (t: TestTrainer) => {
@@ -82,15 +82,29 @@ test('two end frames on one connection, 40 times over: serve lives on and every 
   cleanup();
 });
 
-test('a full disk while a run ends: serve lives on, says so, and writes the rows and the end once space returns', async () => {
-  const disk = tinyDisk('1m');
+/**
+ * `lossradar serve` storing on a tmpfs of `size`, a trainer whose first 10 rows are on disk, then
+ * `body`; serve must exit cleanly (and say nothing internal) at the end.
+ */
+async function serveOnTinyDisk(size: string, name: string, body: (t: TestTrainer, runId: string, runs: string, hub: ServeProcess) => Promise<void>): Promise<void> {
+  const disk = tinyDisk(size);
   try {
     const hub = await startServe(['--runs', disk.mountPoint]);
     const t = await TestTrainer.connect(hub.url, hub.token);
-    const { runId } = await t.hello('enospc-end');
+    const { runId } = await t.hello(name);
     t.send({ type: 'scalars', seq: 0, rows: rows(0, 10) });
     await waitFor(() => lastAck(t) === 9 || undefined, 'the first rows');
-    const filler = fill(path.join(disk.mountPoint));
+    await body(t, runId, disk.mountPoint, hub);
+    await t.close();
+    assert.equal(await hub.stop(), 0);
+  } finally {
+    disk.done();
+  }
+}
+
+test('a full disk while a run ends: serve lives on, says so, and writes the rows and the end once space returns', async () => {
+  await serveOnTinyDisk('1m', 'enospc-end', async (t, runId, runs, hub) => {
+    const filler = fill(runs);
     const diskError = t.next('error');
     t.send({ type: 'scalars', seq: 10, rows: rows(10, 500, 10) });
     t.send({ type: 'end', status: 'completed', error: null });
@@ -101,24 +115,14 @@ test('a full disk while a run ends: serve lives on, says so, and writes the rows
     assert.equal(hub.exited(), false, 'serve is alive');
     for (const f of filler) rmSync(f);
     await waitFor(() => lastAck(t) === 509 || undefined, 'every row acknowledged once space returned', 10_000);
-    await waitFor(() => metaOf(disk.mountPoint, runId).status === 'completed' || undefined, 'the end on disk', 5000);
-    assert.deepEqual(seqsOf(disk.mountPoint, runId), Array.from({ length: 510 }, (_, i) => i));
-    await t.close();
-    assert.equal(await hub.stop(), 0);
-  } finally {
-    disk.done();
-  }
+    await waitFor(() => metaOf(runs, runId).status === 'completed' || undefined, 'the end on disk', 5000);
+    assert.deepEqual(seqsOf(runs, runId), Array.from({ length: 510 }, (_, i) => i));
+  });
 });
 
 test('a backlog larger than the space that comes back still lands chunk by chunk', async () => {
-  const disk = tinyDisk('6m');
-  try {
-    const hub = await startServe(['--runs', disk.mountPoint]);
-    const t = await TestTrainer.connect(hub.url, hub.token);
-    const { runId } = await t.hello('chunks');
-    t.send({ type: 'scalars', seq: 0, rows: rows(0, 10) });
-    await waitFor(() => lastAck(t) === 9 || undefined, 'the first rows');
-    const filler = fill(disk.mountPoint);
+  await serveOnTinyDisk('6m', 'chunks', async (t, runId, runs) => {
+    const filler = fill(runs);
     // About 4 MiB of rows wait in memory for a disk that has none to spare.
     let seq = 10;
     const diskError = t.next('error');
@@ -131,12 +135,8 @@ test('a backlog larger than the space that comes back still lands chunk by chunk
     assert.ok(lastAck(t) < seq - 1, 'not all of it fits');
     for (const f of filler.slice(8)) rmSync(f);
     await waitFor(() => lastAck(t) === seq - 1 || undefined, 'the rest once space returns', 10_000);
-    assert.deepEqual(seqsOf(disk.mountPoint, runId), Array.from({ length: seq }, (_, i) => i));
-    await t.close();
-    assert.equal(await hub.stop(), 0);
-  } finally {
-    disk.done();
-  }
+    assert.deepEqual(seqsOf(runs, runId), Array.from({ length: seq }, (_, i) => i));
+  });
 });
 
 test('a hub removes its discovery entry on exit, and the next hub prunes the entry of one killed with SIGKILL', async () => {

@@ -92,6 +92,7 @@ _SUPPORTS_PROXY = "proxy" in inspect.signature(connect).parameters
 
 
 @functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1024)
 def _source_json(source: tuple[str, int]) -> str:
     # A training loop logs from a handful of lines: each one's JSON is built once.
     return ',"source":' + dumps({"file": source[0], "line": source[1]})
