@@ -4,7 +4,7 @@
     PY=$(bash scripts/python-env.sh | tail -n1)/bin/python
     $PY eval/make_fixtures.py [--only NAME ...] [--list] [--out DIR]
 
-Each recipe below is one ``python -m lossradar.train`` command, run sequentially under
+Each recipe below is one ``python -m lossradar_trainer.train`` command, run sequentially under
 ``nice -n 10`` in a scratch working directory with no hub (``LOSSRADAR_URL``/``LOSSRADAR_TOKEN``
 unset, an empty ``LOSSRADAR_DISCOVERY_DIR``), so the trainer writes its local run folder
 ``./.lossradar/runs/<id>/``. The run's ``metrics.jsonl`` is gzipped (mtime 0, so identical rows give
@@ -36,6 +36,12 @@ from runio import load_rows  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
 DEFAULT_OUT = os.path.join(ROOT, "test", "fixtures", "runs")
+# The reference trainer is not in the SDK's pip package: it is found beside it, in trainer/.
+TRAINER = os.path.join(ROOT, "trainer")
+
+
+def trainer_env(base: dict[str, str]) -> dict[str, str]:
+    return {**base, "PYTHONPATH": os.pathsep.join(p for p in (TRAINER, base.get("PYTHONPATH")) if p)}
 
 
 @dataclass
@@ -49,7 +55,7 @@ class Recipe:
     def argv(self) -> list[str]:
         return [
             "-m",
-            "lossradar.train",
+            "lossradar_trainer.train",
             "--experiment",
             self.experiment,
             "--name",
@@ -355,7 +361,13 @@ RECIPES: list[Recipe] = [
 
 
 def venv_python_ok() -> bool:
-    r = subprocess.run([sys.executable, "-c", "import lossradar.train"], capture_output=True, text=True, check=False)
+    r = subprocess.run(
+        [sys.executable, "-c", "import lossradar_trainer.train"],
+        env=trainer_env(dict(os.environ)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return r.returncode == 0
 
 
@@ -374,7 +386,7 @@ def run_recipe(r: Recipe, out_dir: str, timeout: int) -> dict:
     work = tempfile.mkdtemp(prefix=f"lossradar-fixture-{r.name}-")
     disc = os.path.join(work, "no-hubs")
     os.makedirs(disc)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOSSRADAR_")}
+    env = trainer_env({k: v for k, v in os.environ.items() if not k.startswith("LOSSRADAR_")})
     env["LOSSRADAR_DISCOVERY_DIR"] = disc
     t0 = time.perf_counter()
     try:
@@ -437,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not venv_python_ok():
         print(
-            f"make_fixtures: {sys.executable} cannot import lossradar.train; run it with the cached venv's "
+            f"make_fixtures: {sys.executable} cannot import lossradar_trainer.train; run it with the cached venv's "
             "python: $(bash scripts/python-env.sh | tail -n1)/bin/python",
             file=sys.stderr,
         )

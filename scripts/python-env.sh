@@ -17,14 +17,18 @@ if [ ! -f "$venv/.complete" ]; then
   "$venv/bin/pip" install -q -r "$req" >&2
   touch "$venv/.complete"
 fi
-# The peers for the detector evaluation, on top; their own marker keeps them keyed by their file.
-eval_req="$root/trainer/requirements-eval.txt"
-eval_key=$(sha256sum "$eval_req" | cut -c1-16)
-if [ ! -f "$venv/.eval-$eval_key" ]; then
-  echo "python-env: installing the evaluation peers (lightning, trainpulse, trainscope)" >&2
-  "$venv/bin/pip" install -q -r "$eval_req" >&2
-  touch "$venv/.eval-$eval_key"
-fi
+# Extras on top, each keyed by its own file's hash through a marker of its own: the evaluation's
+# peers (lightning, trainpulse, trainscope), then the integrations' frameworks and the log readers
+# (transformers, accelerate, tensorboard, dvclive).
+for extra in eval integrations; do
+  extra_req="$root/trainer/requirements-$extra.txt"
+  marker="$venv/.$extra-$(sha256sum "$extra_req" | cut -c1-16)"
+  if [ ! -f "$marker" ]; then
+    echo "python-env: installing trainer/requirements-$extra.txt" >&2
+    "$venv/bin/pip" install -q -r "$extra_req" >&2
+    touch "$marker"
+  fi
+done
 # The SDK itself is installed editable on every call: its code is not part of the cache key.
 "$venv/bin/pip" install -q --no-deps --no-build-isolation -e "$root/trainer" >&2 2>/dev/null \
   || "$venv/bin/pip" install -q --no-deps -e "$root/trainer" >&2

@@ -6,6 +6,7 @@ import { AlertMonitor } from './detect/alertMonitor';
 import { resolveSettings, type DetectorSettings } from './detect/settings';
 import { defaultDiscoveryDir, publishHub } from './discovery/discovery';
 import { Hub } from './hub/hub';
+import type { MetricRole, RoleOverrides } from './metrics/roles';
 import { Launcher } from './launch/launcher';
 import { sdkPath } from './launch/trainerEnv';
 import { AlertBook } from './present/alertBook';
@@ -14,6 +15,7 @@ import { AlertPresenter } from './vscode/alertPresenter';
 import { DashboardPanels } from './vscode/dashboardPanel';
 import { launchExperiment } from './vscode/launchCommand';
 import { LiveViewProvider } from './vscode/liveView';
+import { openLogs } from './vscode/openLogs';
 import { RunsTreeProvider } from './vscode/runsTree';
 import { RunStatusBar } from './vscode/statusBar';
 
@@ -33,7 +35,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // workspace's files.
   const saved = context.workspaceState.get<{ port: number; token: string }>('lossradar.hub');
   const hub = new Hub({ store, port: config.get<number>('hub.port', 0) || saved?.port || 0, token: saved?.token, fallbackToFreePort: true, portRetryMs: saved ? 5000 : 0 });
-  const monitor = new AlertMonitor(hub, detectorSettings(output));
+  const monitor = new AlertMonitor(hub, detectorSettings(output), metricOverrides());
   const sdk = sdkPath(context.extensionUri.fsPath);
   const launcher = new Launcher(hub, store, sdk);
   const book = new AlertBook();
@@ -41,7 +43,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   store.on('problem', (message) => output.warn(message));
   hub.on('runStarted', (run, resumed) => {
     output.info(`${resumed ? 'resumed' : 'started'} run ${run.id}`);
-    book.supersede(run.id, run.meta.name);
+    book.started(run.id);
+  });
+  // The first row a frame brings says which script the run is: its rerun takes over the lines.
+  hub.on('rows', (run, rows) => {
+    const file = rows[0]?.source?.file;
+    if (file) book.logsFrom(run.id, file);
   });
   monitor.on('alert', (run, alert) => book.apply(run.id, run.meta.name, alert));
   launcher.on('output', (runId, _stream, text) => output.append(text.replace(/^(?=.)/gm, `[${runId}] `)));
@@ -55,7 +62,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // which keeps its port and token, or write to the local store when no hub comes back.
     { dispose: () => void hub.close().then(() => store.dispose()) },
     { dispose: () => monitor.dispose() },
-    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('lossradar.detect') && monitor.updateSettings(detectorSettings(output))),
+    vscode.workspace.onDidChangeConfiguration(
+      (e) => (e.affectsConfiguration('lossradar.detect') || e.affectsConfiguration('lossradar.metrics')) && monitor.updateSettings(detectorSettings(output), metricOverrides()),
+    ),
   );
 
   const { url } = await hub.listen();
@@ -75,61 +84,80 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     context.subscriptions.push({ dispose: () => void unpublish() });
   }
 
-  const live = new LiveViewProvider(context.extensionUri, hub, store, monitor);
+  const live = new LiveViewProvider(context.extensionUri, hub, store, monitor, metricOverrides);
   const tree = new RunsTreeProvider(store);
-  const dashboards = new DashboardPanels(context.extensionUri, hub, store, monitor);
-  const pickRun = async (ref: RunRef, onlyLive: boolean): Promise<string | undefined> => {
-    if (ref?.id) return ref.id;
-    const runs = (await store.list()).filter((r) => !onlyLive || r.status === 'running');
-    // The run the sidebar shows is the one the user means, when it qualifies.
-    if (live.activeRunId && runs.some((r) => r.id === live.activeRunId)) return live.activeRunId;
-    if (!onlyLive && live.activeRunId) return live.activeRunId;
-    if (runs.length === 1) return runs[0].id;
-    return (await vscode.window.showQuickPick(runs.map((r) => ({ label: r.name, description: `${r.status} · ${r.id}`, id: r.id })), { placeHolder: 'Run' }))?.id;
+  const dashboards = new DashboardPanels(context.extensionUri, hub, store, monitor, metricOverrides);
+  const pickRun = async (ref: RunRef, onlyLive: boolean): Promise<RunSummary | undefined> => {
+    const all = await store.list();
+    if (ref?.id) return all.find((r) => r.id === ref.id);
+    const runs = all.filter((r) => !onlyLive || r.status === 'running');
+    if (runs.length === 0) {
+      void vscode.window.showInformationMessage(onlyLive ? 'Loss Radar: no run is running.' : 'Loss Radar: no run yet.');
+      return undefined;
+    }
+    // One candidate is the one meant. Stopping with several live asks, even when the sidebar shows
+    // one of them: stopping the wrong run loses hours. Other actions take the sidebar's run.
+    if (runs.length === 1) return runs[0];
+    const shown = runs.find((r) => r.id === live.activeRunId);
+    if (shown && !onlyLive) return shown;
+    const ordered = shown ? [shown, ...runs.filter((r) => r !== shown)] : runs;
+    const picked = await vscode.window.showQuickPick(
+      ordered.map((r) => ({ label: r.name, description: `${r.status}${r === shown ? ' · shown in the sidebar' : ''}`, detail: r.id, run: r })),
+      { placeHolder: onlyLive ? 'Which run to stop?' : 'Run' },
+    );
+    return picked?.run;
   };
   context.subscriptions.push(
     live,
     tree,
     dashboards,
     new AlertPresenter(book, store),
-    new RunStatusBar(hub, book),
+    new RunStatusBar(hub, store, book, live, metricOverrides),
     vscode.window.registerWebviewViewProvider(LiveViewProvider.viewId, live),
     vscode.window.registerTreeDataProvider('lossradar.runs', tree),
     vscode.commands.registerCommand('lossradar.refreshRuns', () => tree.refresh()),
     vscode.commands.registerCommand('lossradar.startHub', () => {
       void vscode.window.showInformationMessage(`Loss Radar hub is listening on ${hub.url}; runs are stored in ${runsDir}.`);
     }),
+    vscode.commands.registerCommand('lossradar.openLogs', async () => {
+      const [first] = await openLogs(store, sdk, output);
+      if (first) await dashboards.open(first).catch(() => undefined);
+    }),
     vscode.commands.registerCommand('lossradar.launchExperiment', async () => {
       const runId = await launchExperiment(launcher, sdk, output);
       if (runId) await vscode.commands.executeCommand('lossradar.live.focus');
     }),
     vscode.commands.registerCommand('lossradar.stopRun', async (ref: RunRef) => {
-      const runId = await pickRun(ref, true);
-      if (!runId) return;
-      const how = await launcher.stop(runId);
-      if (how === 'not-running') void vscode.window.showWarningMessage(`Loss Radar: run ${runId} is not connected.`);
+      const run = await pickRun(ref, true);
+      if (!run) return;
+      if (run.status !== 'running') {
+        void vscode.window.showInformationMessage(`Loss Radar: run "${run.name}" has already ended (${run.status}).`);
+        return;
+      }
+      const how = await launcher.stop(run.id);
+      if (how === 'not-running') void vscode.window.showWarningMessage(`Loss Radar: run "${run.name}" is not connected to this window: stop its script where it runs.`);
     }),
     vscode.commands.registerCommand('lossradar.openDashboard', async (ref: RunRef) => {
-      const runId = await pickRun(ref, false);
-      if (!runId) return;
+      const run = await pickRun(ref, false);
+      if (!run) return;
       try {
-        await dashboards.open(runId);
+        await dashboards.open(run.id);
       } catch (err) {
-        void vscode.window.showErrorMessage(`Loss Radar: cannot open the dashboard of run ${runId}: ${(err as Error).message}`);
+        void vscode.window.showErrorMessage(`Loss Radar: cannot open the dashboard of run "${run.name}": ${(err as Error).message}`);
       }
     }),
     vscode.commands.registerCommand('lossradar.revealRun', async (ref: RunRef) => {
-      const runId = await pickRun(ref, false);
-      if (runId) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(runsDir, runId, 'meta.json')));
+      const run = await pickRun(ref, false);
+      if (run) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(run.dir, 'meta.json')));
     }),
     vscode.commands.registerCommand('lossradar.deleteRun', async (ref: RunRef) => {
-      const runId = await pickRun(ref, false);
-      if (!runId) return;
-      const ok = await vscode.window.showWarningMessage(`Delete run ${runId} and its files?`, { modal: true }, 'Delete');
+      const run = await pickRun(ref, false);
+      if (!run) return;
+      const ok = await vscode.window.showWarningMessage(`Delete run "${run.name}" and its files?`, { modal: true, detail: run.dir }, 'Delete');
       if (ok !== 'Delete') return;
       try {
-        await store.delete(runId);
-        book.clearRun(runId);
+        await store.delete(run.id);
+        book.clearRun(run.id);
       } catch (err) {
         void vscode.window.showErrorMessage(`Loss Radar: ${(err as Error).message}`);
       }
@@ -152,6 +180,18 @@ function detectorSettings(output: vscode.LogOutputChannel): Partial<DetectorSett
     output.error(`ignoring lossradar.detect settings: ${(err as Error).message}`);
     return {};
   }
+}
+
+/** The `lossradar.metrics.*` settings: the metric a user says plays each role (docs/metrics.md). */
+function metricOverrides(): RoleOverrides {
+  const section = vscode.workspace.getConfiguration('lossradar.metrics');
+  const keys: Record<string, MetricRole> = { loss: 'loss', valLoss: 'loss/val', lr: 'lr', gradNorm: 'grad_norm' };
+  const out: RoleOverrides = {};
+  for (const [key, role] of Object.entries(keys)) {
+    const name = section.get<string>(key, '').trim();
+    if (name) out[role] = name;
+  }
+  return out;
 }
 
 export function deactivate(): void {

@@ -2,10 +2,11 @@
 
     python trainer/vendor.py dist/python [--min-python 3.10]
 
-gives ``dist/python/lossradar/`` (this SDK and the reference trainer, experiments included) and
-``dist/python/websockets/`` (pure Python: the optional C speed-up is left out and
-``websockets.frames`` falls back to Python without it). With ``PYTHONPATH=dist/python`` a Python
-that has torch needs nothing else.
+gives ``dist/python/lossradar/`` (this SDK, its integrations included), ``dist/python/lossradar_trainer/``
+(the reference trainer, experiments included: the extension launches ``python -m
+lossradar_trainer.train``; it is not in the pip package) and ``dist/python/websockets/`` (pure
+Python: the optional C speed-up is left out and ``websockets.frames`` falls back to Python without
+it). With ``PYTHONPATH=dist/python`` a Python that has torch needs nothing else.
 
 The copy must run on every Python the SDK supports (``--min-python``, default 3.10, as in
 pyproject.toml). The installed ``websockets`` is copied when its ``Requires-Python`` allows that
@@ -28,6 +29,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SKIP_SUFFIXES = (".so", ".pyd", ".c", ".pyc", ".dylib")
 SPEC = "websockets>=14"
+#: The packages of this folder that the extension ships: the SDK and the reference trainer.
+OURS = ("lossradar", "lossradar_trainer")
 
 
 def _ignore(_dir: str, names: list[str]) -> list[str]:
@@ -104,11 +107,12 @@ def vendor(dest: Path, min_python: str = "3.10", with_lossradar: bool = True) ->
         if licenses:
             shutil.copy(licenses[0], target / "LICENSE")
     if with_lossradar:
-        target = dest / "lossradar"
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(HERE / "lossradar", target, ignore=_ignore)
-        notes.append(f"lossradar from {HERE / 'lossradar'} → {target}")
+        for package in OURS:
+            target = dest / package
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(HERE / package, target, ignore=_ignore)
+            notes.append(f"{package} from {HERE / package} → {target}")
     (dest / "VENDORED.txt").write_text(
         "\n".join(notes) + "\nwebsockets: BSD-3-Clause, https://github.com/python-websockets/websockets; pure Python, "
         f"for Python ≥ {min_python}\n",
@@ -121,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dest", type=Path, help="target folder, e.g. dist/python")
     parser.add_argument("--min-python", default="3.10", help="oldest Python the copy must run on (default 3.10)")
-    parser.add_argument("--websockets-only", action="store_true", help="leave lossradar out")
+    parser.add_argument("--websockets-only", action="store_true", help="leave lossradar and lossradar_trainer out")
     args = parser.parse_args(argv)
     for note in vendor(args.dest, args.min_python, with_lossradar=not args.websockets_only):
         print(f"vendor: {note}")

@@ -1,10 +1,19 @@
 // The one message protocol between the extension host and its webviews (the sidebar "Live" view and
 // the run dashboard), keyed by `type` as in vscode-dvc's Webview/contract.ts. Both sides import this
-// file; postMessage's structured clone carries NaN and ±Infinity as they are, so series values are
-// plain numbers here (a non-finite value is data to draw as a marker, never dropped).
+// file. VS Code hands a message to a webview as JSON (not as a structured clone), where NaN and
+// ±Infinity would arrive as null, and a null in a series is drawn as 0. So a metric value travels as a
+// `ViewNumber`, spelled as on the wire ("NaN", "Infinity", "-Infinity": docs/protocol.md "Numbers
+// that JSON cannot carry"): the host encodes where it builds a message (src/view/viewBridge.ts) and
+// the webview decodes in one place, webview/shared/hostMessages.ts. A type's parameter N says which
+// side it is on: `ViewNumber` as posted (the default), `number` once decoded.
 import type { Alert } from '../src/detect/alert';
+import type { MetricRoles } from '../src/metrics/roles';
+import type { WireNumber } from '../src/protocol/wire';
 
-export type { Alert };
+export type { Alert, MetricRoles };
+
+/** A metric value as it crosses postMessage: a number, or "NaN", "Infinity", "-Infinity". */
+export type ViewNumber = WireNumber;
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped' | 'interrupted';
 
@@ -16,23 +25,29 @@ export interface RunListItem {
   createdAt: number;
 }
 
-/** Points of one metric, steps ascending. Long series arrive M4-downsampled (extrema kept). */
-export interface SeriesPoints {
+/**
+ * Points of one metric, steps ascending. Long series arrive M4-downsampled (extrema kept). A
+ * non-finite value is data to draw as a marker, never dropped. Steps are always finite.
+ */
+export interface SeriesPoints<N = ViewNumber> {
   steps: number[];
-  values: number[];
+  values: N[];
 }
 
-export interface ReliabilityBins {
+export interface ReliabilityBins<N = ViewNumber> {
   step: number;
-  edges: number[];
-  confidence: number[];
-  accuracy: number[];
-  counts: number[];
+  edges: N[];
+  confidence: N[];
+  accuracy: N[];
+  counts: N[];
 }
+
+/** An alert as a message carries it: the values that triggered it may be non-finite (a NaN loss). */
+export type ViewAlert<N = ViewNumber> = Omit<Alert, 'values'> & { values: Record<string, N> };
 
 export type ViewKind = 'sidebar' | 'dashboard';
 
-export type HostToWebview =
+export type HostToWebview<N = ViewNumber> =
   /** The runs the picker offers and which one the view shows. */
   | { type: 'runs'; runs: RunListItem[]; activeId: string | null }
   /** Replace everything the view holds for this run (on selection, on ready, after hide/show). */
@@ -40,18 +55,22 @@ export type HostToWebview =
       type: 'reset';
       runId: string;
       status: RunStatus;
-      series: Record<string, SeriesPoints>;
-      alerts: Alert[];
-      reliability: ReliabilityBins | null;
+      series: Record<string, SeriesPoints<N>>;
+      alerts: ViewAlert<N>[];
+      reliability: ReliabilityBins<N> | null;
+      /** Which logged metric is the loss, the validation loss, the lr, the gradient norm (docs/metrics.md). */
+      roles: MetricRoles;
     }
+  /** A role was taken by a metric that appeared mid-run (a first validation loss): sent before the rows that carry it. */
+  | { type: 'roles'; runId: string; roles: MetricRoles }
   /** New points since the last message, at most 10 messages a second: only the delta, never the whole series. */
-  | { type: 'append'; runId: string; series: Record<string, SeriesPoints> }
+  | { type: 'append'; runId: string; series: Record<string, SeriesPoints<N>> }
   /** Alerts that opened or closed since the last message (an alert with state 'closed' ends its episode). */
-  | { type: 'alerts'; runId: string; alerts: Alert[] }
-  | { type: 'reliability'; runId: string; bins: ReliabilityBins }
+  | { type: 'alerts'; runId: string; alerts: ViewAlert<N>[] }
+  | { type: 'reliability'; runId: string; bins: ReliabilityBins<N> }
   | { type: 'status'; runId: string; status: RunStatus }
   /** Dashboard only: the loss of other runs to overlay for comparison. */
-  | { type: 'overlay'; runs: { id: string; name: string; loss: SeriesPoints }[] };
+  | { type: 'overlay'; runs: { id: string; name: string; loss: SeriesPoints<N> }[] };
 
 export type WebviewToHost =
   | { type: 'ready'; view: ViewKind }
@@ -60,12 +79,6 @@ export type WebviewToHost =
   | { type: 'setOverlay'; runIds: string[] }
   | { type: 'stopRun'; runId: string }
   | { type: 'openDashboard'; runId: string };
-
-const HOST_TYPES: ReadonlySet<string> = new Set<HostToWebview['type']>(['runs', 'reset', 'append', 'alerts', 'reliability', 'status', 'overlay']);
-
-export function isHostToWebview(value: unknown): value is HostToWebview {
-  return typeof value === 'object' && value !== null && HOST_TYPES.has((value as { type?: string }).type ?? '');
-}
 
 /** The host validates what a webview says before acting on it: a webview is less trusted. */
 export function isWebviewToHost(value: unknown): value is WebviewToHost {

@@ -1,4 +1,5 @@
-// Entry point of dist/cli.js: `lossradar serve|detect|run …` (design.md §6).
+// Entry point of dist/cli.js: `lossradar serve|detect|run|import …` (design.md §6).
+import { importCommand } from '../import/cli';
 import { parseArgs, UsageError, type CommandSpec } from './args';
 import { detect } from './detect';
 import { run } from './run';
@@ -22,15 +23,24 @@ const COMMANDS = {
     },
   },
   detect: {
-    usage: `lossradar detect FILE.jsonl|FILE.jsonl.gz|RUN_DIR [--format json|text] [--set name=value]…
+    usage: `lossradar detect FILE.jsonl|FILE.jsonl.gz|RUN_DIR|LOG_PATH [--format json|text] [--set name=value]… [--python P]
       replays a saved run through the detectors; one alert per line; exit 1 if a critical alert
-      fired, 0 if not, 2 on a usage or read error`,
-    options: { format: {}, set: { multiple: true } },
+      fired, 0 if not, 2 on a usage or read error; LOG_PATH (logs of one run, as for import) is
+      read through P (default $LOSSRADAR_PYTHON, else python3)`,
+    options: { format: {}, set: { multiple: true }, python: {} },
   },
   run: {
     usage: `lossradar run EXPERIMENT [--python P] [--runs DIR] [-- trainer args…]
-      the hub + the reference trainer (python -m lossradar.train) + a live terminal view`,
+      the hub + the reference trainer (python -m lossradar_trainer.train) + a live terminal view`,
     options: { python: {}, runs: {} },
+  },
+  import: {
+    usage: `lossradar import PATH [--name N] [--runs DIR] [--from tensorboard|huggingface|lightning|dvclive] [--python P] [--format text|json]
+      turns logs you already have into runs (TensorBoard event folders, Hugging Face
+      trainer_state.json, Lightning CSVLogger, DVCLive); a folder of many runs gives many runs;
+      read through P (default $LOSSRADAR_PYTHON, else python3; TensorBoard needs its package);
+      exit 1 if a log could not be read (the others are imported), 2 on a usage error`,
+    options: { name: {}, runs: {}, from: {}, python: {}, format: {} },
   },
 } satisfies Record<string, CommandSpec>;
 type Command = keyof typeof COMMANDS;
@@ -81,6 +91,8 @@ async function main(argv: string[]): Promise<number> {
         return await run(args, dash < 0 ? [] : rest.slice(dash + 1));
       case 'detect':
         return await detect(args);
+      case 'import':
+        return await importCommand(args);
     }
   } catch (err) {
     if (err instanceof UsageError && !(err instanceof CommandUsageError)) throw new CommandUsageError(command, err.message);

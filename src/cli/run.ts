@@ -39,7 +39,7 @@ export async function run(args: ParsedArgs, trainerArgs: string[], out: NodeJS.W
     view.alert(a);
   });
   await hub.listen();
-  const args_ = ['-m', 'lossradar.train', '--experiment', experiment, ...trainerArgs];
+  const args_ = ['-m', 'lossradar_trainer.train', '--experiment', experiment, ...trainerArgs];
   view.print(`Loss Radar: ${python} ${args_.join(' ')}  (torch ${check.torch}; hub ${hub.url}; runs in ${runsDir})`);
   const exited = new Promise<[number | null, boolean, string[]]>((resolve) =>
     launcher.once('exited', (_id, exit, crashed, lastStderr) => resolve([exit.code, crashed, lastStderr])),

@@ -21,7 +21,7 @@ export async function serve(args: ParsedArgs, out: NodeJS.WritableStream = proce
   hub.on('problem', say);
   store.on('problem', say);
   hub.on('runStarted', (run, resumed) => say(`${resumed ? 'resumed' : 'started'} run ${run.id} in ${run.dir}`));
-  hub.on('runEnded', (run) => say(`run ${run.id} ${run.meta.status}${run.meta.error ? `: ${run.meta.error}` : ''}`));
+  store.on('status', (run) => run.status !== 'running' && say(`run ${run.id} ${run.status}${run.meta.error ? `: ${run.meta.error}` : ''}`));
   hub.on('disconnected', (run) => say(`run ${run.id} disconnected (${run.rowCount} rows)`));
   // Alerts go to stdout as JSON lines after the {"url","token"} line, for whoever drives serve.
   const monitor = new AlertMonitor(hub);

@@ -7,13 +7,14 @@ export type AlertKind =
   | 'sa-collapse'
   | 'entropy-collapse'
   | 'calibration-drift'
-  | 'grad-spike';
+  | 'grad-spike'
+  | 'sigma-growth';
 
 /** `warning` predicts trouble; `critical` means the loss is exploding or non-finite now. */
 export type Severity = 'warning' | 'critical';
 
 export interface Alert {
-  /** Stable within a run: kind, metric and the step the episode opened. */
+  /** Unique within a run: the episode (detector and metric or layer) and the step it opened. */
   id: string;
   kind: AlertKind;
   severity: Severity;

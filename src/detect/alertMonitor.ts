@@ -5,6 +5,7 @@ import type { Hub } from '../hub/hub';
 import type { MetricRow, Run } from '../store/run';
 import type { Alert } from './alert';
 import { loadRows } from './replay';
+import type { RoleOverrides } from '../metrics/roles';
 import type { DetectorSettings } from './settings';
 import { Watchdog } from './watchdog';
 
@@ -21,14 +22,16 @@ export class AlertMonitor extends EventEmitter<AlertMonitorEvents> {
   constructor(
     private readonly hub: Hub,
     private settings: Partial<DetectorSettings> = {},
+    private metrics: RoleOverrides = {},
   ) {
     super();
     hub.on('rows', this.onRows);
   }
 
-  /** New thresholds apply to runs that start from now on. */
-  updateSettings(settings: Partial<DetectorSettings>): void {
+  /** New thresholds, and metric names chosen for a role, apply to runs that start from now on. */
+  updateSettings(settings: Partial<DetectorSettings>, metrics: RoleOverrides = this.metrics): void {
     this.settings = settings;
+    this.metrics = metrics;
   }
 
   openAlerts(runId: string): Promise<Alert[]> {
@@ -56,7 +59,7 @@ export class AlertMonitor extends EventEmitter<AlertMonitorEvents> {
 
   /** A resumed run's earlier rows set the detectors' baselines again, silently. */
   private async warmUp(run: Run, firstNewSeq: number | undefined): Promise<Watchdog> {
-    const watchdog = new Watchdog(this.settings);
+    const watchdog = new Watchdog(this.settings, this.metrics);
     if (run.rowCount > 0) {
       try {
         await run.flush();

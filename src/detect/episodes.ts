@@ -29,7 +29,9 @@ export class EpisodeBook {
         return;
       }
       const d = draft();
-      const alert: Alert = { id: `${d.kind}:${d.severity}:${d.metric}@${step}`, ...d, step, state: 'open' };
+      // The episode key, not the kind: two detectors of one kind (grad-spike and grad-growth) can open
+      // on one metric at one step, and an id they shared would close both.
+      const alert: Alert = { id: `${key}@${step}`, ...d, step, state: 'open' };
       if (source) alert.source = source;
       this.open.set(key, { alert, quiet: 0 });
       out.push({ change: 'opened', alert });

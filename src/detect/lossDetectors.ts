@@ -66,27 +66,40 @@ export class LossSpikeDetector implements Detector {
 }
 
 /**
- * A sustained rise of the smoothed loss above its best so far. A creeping rise warns (the run is
- * heading somewhere bad); the loss at a multiple of its best is critical (it is exploding now).
+ * The smoothed loss at a multiple of its best is critical (it is exploding now); the LR at the edge
+ * of stability and a jump of the LR warn. A creeping rise is noiseRise.ts's.
  */
 export class DivergenceDetector implements Detector {
   private observeLr(row: MetricRow, lr: number, book: EpisodeBook, out: AlertChange[]): void {
     const previous = this.lr;
     this.lr = lr;
     const jump = lr / previous;
-    book.judge('divergence:lr-jump', this.rows > this.s.warmupRows && jump >= this.s.lrJumpRatio, row.step, row.source, () => ({
+    // The risk of a jump lasts as long as the rate stays up: the warning stays open until the rate
+    // is back below lrJumpRatio× its level before the jump (a brief jump closes; a lasting one not).
+    if (this.rows > this.s.warmupRows && jump >= this.s.lrJumpRatio) {
+      this.jumpFrom = previous;
+      this.jumpStep = row.step;
+    }
+    const high = Number.isFinite(this.jumpFrom) && lr >= this.jumpFrom * this.s.lrJumpRatio;
+    if (!high) this.jumpFrom = Number.NaN;
+    const from = this.jumpFrom;
+    book.judge('divergence:lr-jump', high, row.step, row.source, () => ({
       kind: 'divergence',
       severity: 'warning',
       metric: 'lr',
-      message: `the learning rate jumped ${fmt(jump)}× (${fmt(previous)} → ${fmt(lr)}): a jump this size often sets off a loss explosion`,
+      message: `the learning rate jumped ${fmt(jump)}× (${fmt(previous)} → ${fmt(lr)}) at step ${this.jumpStep}: a jump this size often sets off a loss explosion; open while the rate stays ${fmt(this.s.lrJumpRatio)}× above ${fmt(from)}`,
       values: { lr, previous, jump },
     }), out);
   }
 
+  private edgeOpen = false;
+  private edgeLr = Number.NaN;
+  private edgeStep = Number.NaN;
+  private jumpFrom = Number.NaN;
+  private jumpStep = Number.NaN;
   private readonly ema: Ema;
   private best = Number.POSITIVE_INFINITY;
   private rows = 0;
-  private readonly warnStreak = new Streak();
   private readonly critStreak = new Streak();
   private lr = Number.NaN;
   private first = Number.NaN;
@@ -127,24 +140,28 @@ export class DivergenceDetector implements Detector {
       const learned = 1 - Math.exp(this.best - this.first) >= this.s.minLearned;
       stalled = learned && progress < this.s.minProgress && lrRise >= this.s.lrRiseRatio;
     }
-    book.judge('divergence:edge', stalled, row.step, row.source, () => ({
+    // The risk lasts while the rate stays at least where it was when the stall was seen: on a ramp
+    // it keeps rising until the loss blows up, and a warning that closed when the loss moved again
+    // (as it did after 40 rows) would be closed at the onset. Only a falling rate ends it.
+    if (stalled && !this.edgeOpen) {
+      this.edgeOpen = true;
+      this.edgeLr = this.lr;
+      this.edgeStep = row.step;
+    } else if (this.edgeOpen && !(this.lr >= this.edgeLr)) {
+      this.edgeOpen = false;
+    }
+    book.judge('divergence:edge', stalled || this.edgeOpen, row.step, row.source, () => ({
       kind: 'divergence',
       severity: 'warning',
       metric: 'loss',
-      message: `no progress over ${this.s.stallRows} rows (${fmt(progress * 100)}%) while the learning rate rose ${fmt(lrRise)}× to ${fmt(this.lr)}: the run is at the edge of stability`,
+      message: `no progress over ${this.s.stallRows} rows (${fmt(progress * 100)}%) while the learning rate rose ${fmt(lrRise)}× to ${fmt(this.lr)}: the run is at the edge of stability since step ${this.edgeStep}; open while the rate stays at or above ${fmt(this.edgeLr)}`,
       values: { loss, smoothed: Math.exp(smoothed), lr: this.lr, lrRise, progress },
     }), out);
+    // The creeping rise is judged in units of the loss's own noise (noiseRise.ts, divergence:rise):
+    // a fixed fraction above a best that is biased low on a noisy loss fired on healthy classifiers.
     const rise = judged && Number.isFinite(this.best) ? Math.exp(smoothed - this.best) - 1 : 0;
-    const warn = this.warnStreak.push(rise >= this.s.divergenceWarnRise) >= this.s.divergenceSustainRows;
     const crit = this.critStreak.push(rise >= this.s.divergenceCriticalRise) >= Math.max(1, Math.ceil(this.s.divergenceSustainRows / 2));
     const values = { loss, smoothed: Math.exp(smoothed), best: Math.exp(this.best), rise };
-    book.judge('divergence:warning', warn && !crit, row.step, row.source, () => ({
-      kind: 'divergence',
-      severity: 'warning',
-      metric: 'loss',
-      message: `loss is creeping up: smoothed ${fmt(values.smoothed)} is ${fmt(rise * 100)}% above its best ${fmt(values.best)}`,
-      values,
-    }), out);
     book.judge('divergence:critical', crit, row.step, row.source, () => ({
       kind: 'divergence',
       severity: 'critical',

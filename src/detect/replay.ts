@@ -6,6 +6,7 @@ import * as zlib from 'node:zlib';
 import { parseJsonLines, type LineProblem } from '../store/jsonLines';
 import { fromFlat, type FlatRow, type MetricRow } from '../store/run';
 import type { Alert } from './alert';
+import type { RoleOverrides } from '../metrics/roles';
 import type { DetectorSettings } from './settings';
 import { Watchdog } from './watchdog';
 
@@ -30,8 +31,8 @@ export async function loadRows(target: string): Promise<LoadedRows> {
 }
 
 /** Every alert record in firing order: each opening, and each closing with its closedStep. */
-export function replay(rows: readonly MetricRow[], settings: Partial<DetectorSettings> = {}): Alert[] {
-  const watchdog = new Watchdog(settings);
+export function replay(rows: readonly MetricRow[], settings: Partial<DetectorSettings> = {}, metrics: RoleOverrides = {}): Alert[] {
+  const watchdog = new Watchdog(settings, metrics);
   const out: Alert[] = [];
   for (const row of rows) for (const change of watchdog.ingest(row)) out.push(change.alert);
   return out;

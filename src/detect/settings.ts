@@ -1,4 +1,5 @@
-// Every threshold of the detectors, with the defaults tuned on the fixture runs (README, "Detectors").
+// Every threshold of the detectors, with the defaults chosen on the development split of the corpus
+// (docs/early-warning.md; README, "Detectors"): never on its sealed split.
 // The VS Code settings `lossradar.detect.*` mirror these names; a test keeps the two in step.
 export interface DetectorSettings {
   /** Rows of a metric ignored before it is judged: the first steps' transients. */
@@ -11,11 +12,20 @@ export interface DetectorSettings {
   spikeRatio: number;
   spikeZ: number;
 
-  /** divergence: EMA of log loss against its best; warning rise, critical rise, rows sustained. */
+  /** divergence: EMA of log loss against its best; critical rise, rows sustained. */
   divergenceAlpha: number;
-  divergenceWarnRise: number;
   divergenceCriticalRise: number;
   divergenceSustainRows: number;
+  /**
+   * divergence (rise beyond noise): CUSUM of the log loss's z-scores against the median and robust σ
+   * of its values riseLag … riseLag + riseWindow rows back; allowance riseK σ, warning at riseH.
+   */
+  riseLag: number;
+  riseWindow: number;
+  riseK: number;
+  riseH: number;
+  /** grad-growth: the same CUSUM on log grad_norm, warning at gradRiseH (0: off). */
+  gradRiseH: number;
   /** divergence (edge of stability): less than minProgress loss improvement over stallRows rows while the LR rose lrRiseRatio×. */
   stallRows: number;
   minProgress: number;
@@ -31,6 +41,18 @@ export interface DetectorSettings {
   gradZ: number;
   /** grad-spike growth: slow EMA of grad_norm this many times its level stallRows rows ago, while the loss stalls. */
   gradGrowth: number;
+
+  /**
+   * sigma-growth: each layer's log σ₁ growth over its last sigmaObs measurements, in units of its own
+   * earlier growths; warn when sigmaMinLayers layers are at z ≥ sigmaZ (0: off) and grew at least
+   * sigmaMinGrowth×, after sigmaWarmupObs measurements; σ floor sigmaFloor (log units).
+   */
+  sigmaObs: number;
+  sigmaZ: number;
+  sigmaMinLayers: number;
+  sigmaMinGrowth: number;
+  sigmaWarmupObs: number;
+  sigmaFloor: number;
 
   /** sa-collapse: per-layer baseline window and EMA; a layer collapses below ratio × baseline. */
   saBaselineRows: number;
@@ -66,9 +88,13 @@ export const DEFAULT_SETTINGS: DetectorSettings = {
   spikeZ: 10,
 
   divergenceAlpha: 0.1,
-  divergenceWarnRise: 0.15,
   divergenceCriticalRise: 1,
   divergenceSustainRows: 5,
+  riseLag: 20,
+  riseWindow: 100,
+  riseK: 0.5,
+  riseH: 15,
+  gradRiseH: 0,
   stallRows: 40,
   minProgress: 0.05,
   lrRiseRatio: 1.5,
@@ -76,9 +102,16 @@ export const DEFAULT_SETTINGS: DetectorSettings = {
   lrJumpRatio: 4,
 
   gradWindow: 50,
-  gradRatio: 4,
-  gradZ: 8,
+  gradRatio: 10,
+  gradZ: 10,
   gradGrowth: 3,
+
+  sigmaObs: 10,
+  sigmaZ: 0,
+  sigmaMinLayers: 2,
+  sigmaMinGrowth: 1.1,
+  sigmaWarmupObs: 20,
+  sigmaFloor: 0.02,
 
   saBaselineRows: 20,
   saAlpha: 0.3,
@@ -90,8 +123,8 @@ export const DEFAULT_SETTINGS: DetectorSettings = {
 
   entropyBaselineRows: 30,
   entropyAlpha: 0.2,
-  entropyDropRatio: 0.5,
-  entropySustainRows: 5,
+  entropyDropRatio: 0.2,
+  entropySustainRows: 10,
 
   eceBaselineRows: 30,
   eceAlpha: 0.2,
@@ -108,9 +141,13 @@ export const SETTING_DOCS: Record<keyof DetectorSettings, string> = {
   spikeRatio: 'loss-spike: the loss must be at least this many times its rolling median…',
   spikeZ: '…and this many robust standard deviations (MAD) above it.',
   divergenceAlpha: 'divergence: smoothing factor of the EMA of log loss.',
-  divergenceWarnRise: 'divergence: warn when the smoothed loss is this fraction above its best (0.15 = 15 %).',
   divergenceCriticalRise: 'divergence: critical when the smoothed loss is this fraction above its best (1 = twice the best).',
-  divergenceSustainRows: 'divergence: rows the rise must last (half of it for critical).',
+  divergenceSustainRows: 'divergence: the critical rise must last half this many rows (rounded up).',
+  riseLag: 'divergence (rise beyond noise): rows between the loss and the reference it is judged against (so a rise is not its own yardstick).',
+  riseWindow: 'divergence (rise beyond noise): rows in the reference whose median and robust σ (MAD) are the loss’s own noise.',
+  riseK: 'divergence (rise beyond noise): CUSUM allowance, in σ: rows less than this far above the reference median do not add up.',
+  riseH: 'divergence (rise beyond noise): warn when the CUSUM of the loss’s z-scores reaches this; the warning stays open while it is above half of it.',
+  gradRiseH: 'grad-growth: the same CUSUM on log grad_norm; warn at this value (0 turns it off).',
   stallRows: 'divergence (edge of stability): the window, in rows, over which progress and the learning rate are compared.',
   minProgress: 'divergence (edge of stability): warn when the smoothed loss improved less than this fraction over the window…',
   lrRiseRatio: '…while the learning rate rose at least this many times over it…',
@@ -120,6 +157,12 @@ export const SETTING_DOCS: Record<keyof DetectorSettings, string> = {
   gradRatio: 'grad-spike: the gradient norm must be this many times its rolling median…',
   gradZ: '…and this many robust standard deviations above it (in log space).',
   gradGrowth: 'grad-spike: warn when the smoothed grad_norm rose this many times over the last stallRows rows while the loss made no progress.',
+  sigmaObs: 'sigma-growth: SA measurements over which each layer’s top singular value growth is measured.',
+  sigmaZ: 'sigma-growth: warn when a layer’s σ₁ growth is this many robust σ above its own earlier growths (0 turns it off)…',
+  sigmaMinLayers: '…in at least this many layers at once.',
+  sigmaMinGrowth: 'sigma-growth: …and grew at least this many times over the span.',
+  sigmaWarmupObs: 'sigma-growth: a layer’s first measurements not judged (σ₁ grows fast while a model starts to learn).',
+  sigmaFloor: 'sigma-growth: least σ of a layer’s growth, in log units (a layer whose σ₁ barely moves is not divided by ≈0).',
   saBaselineRows: 'sa-collapse: rows after the warm-up that make each layer’s baseline sign diversity.',
   saAlpha: 'sa-collapse: smoothing factor of each layer’s sign diversity.',
   saCollapseRatio: 'sa-collapse: a layer collapses when its sign diversity falls below this fraction of its baseline.',

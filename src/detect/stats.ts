@@ -117,3 +117,73 @@ export class LossProgress {
     return 1 - Math.exp(this.history[this.history.length - 1] - this.history[0]);
   }
 }
+
+/**
+ * The noise reference of a series: median and robust σ (1.4826·MAD) of its values from `lag` to
+ * `lag + size` rows back. The lag keeps a rise out of its own reference for `lag` rows, so a
+ * rise reads in units of the noise the series had before it (docs/early-warning.md).
+ */
+export class LaggedReference {
+  private readonly delay: number[] = [];
+  private readonly window: RollingWindow;
+  private pending = 0;
+  private med = Number.NaN;
+  private sigma = Number.NaN;
+
+  /** The median and MAD are recomputed every `refreshEvery` pushes: a reference of `size` rows moves
+   *  little in a few, and the MAD's sort is the detectors' largest cost per row. */
+  constructor(readonly lag: number, readonly size: number, private readonly minCount = 20, private readonly refreshEvery = 5) {
+    this.window = new RollingWindow(Math.max(1, size));
+  }
+
+  push(x: number): void {
+    this.delay.push(x);
+    if (this.delay.length > this.lag) {
+      this.window.push(this.delay.shift()!);
+      this.pending += 1;
+    }
+  }
+
+  get ready(): boolean {
+    return this.window.count >= this.minCount;
+  }
+
+  private refresh(): void {
+    if (Number.isFinite(this.med) && this.pending < this.refreshEvery) return;
+    this.med = this.window.median();
+    this.sigma = this.window.mad();
+    this.pending = 0;
+  }
+
+  median(): number {
+    this.refresh();
+    return this.med;
+  }
+
+  /** Robust σ of the reference, at least `floor`. */
+  sd(floor: number): number {
+    this.refresh();
+    return Math.max(this.sigma, floor);
+  }
+}
+
+/** One-sided upper CUSUM of standardised values: S = max(0, S + z − k), and where it last left 0. */
+export class Cusum {
+  value = 0;
+  /** The index passed to push when S last rose from 0: when the current rise began. */
+  since = Number.NaN;
+
+  constructor(readonly k: number, readonly cap = 50) {}
+
+  push(z: number, at: number): number {
+    const next = Math.max(0, this.value + Math.min(z, this.cap) - this.k);
+    if (this.value === 0 && next > 0) this.since = at;
+    this.value = next;
+    return next;
+  }
+
+  reset(): void {
+    this.value = 0;
+    this.since = Number.NaN;
+  }
+}

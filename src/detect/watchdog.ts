@@ -1,4 +1,5 @@
 // The streaming detectors of one run, in one place: rows in, alert changes out (design.md §5).
+import { RoleResolver, type RoleOverrides } from '../metrics/roles';
 import type { MetricRow } from '../store/run';
 import type { Alert } from './alert';
 import { CalibrationDriftDetector } from './calibrationDrift';
@@ -7,15 +8,20 @@ import { EntropyCollapseDetector } from './entropyCollapse';
 import { EpisodeBook, type AlertChange } from './episodes';
 import { GradSpikeDetector } from './gradSpike';
 import { DivergenceDetector, LossSpikeDetector, NonFiniteDetector } from './lossDetectors';
+import { NoiseRiseDetector } from './noiseRise';
 import { SaCollapseDetector } from './saCollapse';
+import { SigmaGrowthDetector } from './sigmaGrowth';
 import { resolveSettings, type DetectorSettings } from './settings';
 
 export class Watchdog {
   readonly settings: DetectorSettings;
   private readonly book: EpisodeBook;
   private readonly detectors: Detector[];
+  /** The detectors read canonical names (loss, lr, grad_norm, loss/val); this maps a run's own. */
+  readonly roles: RoleResolver;
 
-  constructor(settings: Partial<DetectorSettings> = {}) {
+  constructor(settings: Partial<DetectorSettings> = {}, metrics: RoleOverrides = {}) {
+    this.roles = new RoleResolver(metrics);
     this.settings = resolveSettings(settings);
     this.book = new EpisodeBook(this.settings.clearRows);
     const s = this.settings;
@@ -23,7 +29,10 @@ export class Watchdog {
       new NonFiniteDetector(),
       new LossSpikeDetector(s),
       new DivergenceDetector(s),
+      new NoiseRiseDetector({ key: 'divergence:rise', kind: 'divergence', metric: 'loss', noun: 'the loss', warmupRows: s.warmupRows, lag: s.riseLag, window: s.riseWindow, k: s.riseK, h: s.riseH, floor: 1e-3 }),
       new GradSpikeDetector(s),
+      new NoiseRiseDetector({ key: 'grad-growth:rise', kind: 'grad-spike', metric: 'grad_norm', noun: 'the gradient norm', warmupRows: s.warmupRows, lag: s.riseLag, window: s.riseWindow, k: s.riseK, h: s.gradRiseH, floor: 1e-3 }),
+      new SigmaGrowthDetector(s),
       new SaCollapseDetector(s),
       new EntropyCollapseDetector(s),
       new CalibrationDriftDetector(s),
@@ -32,7 +41,13 @@ export class Watchdog {
 
   ingest(row: MetricRow): AlertChange[] {
     const out: AlertChange[] = [];
-    for (const detector of this.detectors) detector.observe(row, this.book, out);
+    this.roles.observe(row.values);
+    const values = this.roles.canonical(row.values);
+    const view = values === row.values ? row : { ...row, values };
+    for (const detector of this.detectors) detector.observe(view, this.book, out);
+    // An alert names the metric the run logged, so its hover and chart find that series. The
+    // episode keeps this very object, so its closing record names it too.
+    for (const change of out) change.alert.metric = this.roles.actual(change.alert.metric);
     return out;
   }
 

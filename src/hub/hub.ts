@@ -48,7 +48,6 @@ export interface HubEvents {
   runStarted: [run: Run, resumed: boolean];
   rows: [run: Run, rows: MetricRow[]];
   distribution: [run: Run, frame: Distribution | Reliability];
-  runEnded: [run: Run];
   disconnected: [run: Run];
   problem: [message: string];
 }
@@ -187,7 +186,7 @@ export class Hub extends EventEmitter<HubEvents> {
   /**
    * A run's connection ended without `end`. A reconnect within the window resumes it; otherwise,
    * or as soon as its trainer's process is seen gone on this host, it is recorded as interrupted
-   * and the views are told (runEnded), so a killed script never stays "running".
+   * (the views hear it from the store's `status`), so a killed script never stays "running".
    */
   watchForReturn(run: Run): void {
     if (this.closing || run.meta.status !== 'running' || this.claims.has(run.id) || this.awaitingReturn.has(run.id)) return;
@@ -205,19 +204,20 @@ export class Hub extends EventEmitter<HubEvents> {
       const why = gone
         ? `its trainer (pid ${run.meta.pid}) ended without finishing the run`
         : `its trainer disconnected without finishing the run and did not come back within ${Math.round(this.reconnectWindowMs / 1000)} s`;
-      run.end('interrupted', why).then(
-        () => this.emit('runEnded', run),
-        (err: unknown) => this.emit('problem', `cannot record run ${run.id} as interrupted: ${(err as Error).message}`),
-      );
+      void run.end('interrupted', why);
     };
     // The kernel closes a killed process's socket before its parent reaps it: look again shortly.
     checkIn(Math.min(200, this.reconnectWindowMs));
   }
 
-  /** Sends a command to the run's trainer; false when it is not connected. */
+  /**
+   * Sends a command to the run's trainer; false when it is not connected. A run asked to stop is
+   * recorded as stopped however its script then ends it (it usually calls finish()).
+   */
   sendCommand(runId: string, command: 'stop' | 'checkpoint'): boolean {
     const session = this.sessionFor(runId);
-    if (!session) return false;
+    if (!session?.run) return false;
+    if (command === 'stop') void session.run.requestStop().catch(() => undefined);
     session.send({ type: 'command', command });
     return true;
   }

@@ -162,10 +162,8 @@ export class Session {
       return;
     }
     this.ended = true;
-    run.end(frame.status, frame.error ?? null).then(
-      () => this.hub.emit('runEnded', run),
-      (err: unknown) => this.internalError(`end of run ${run.id}`, err),
-    );
+    // Never rejects: a disk that refuses the write keeps it queued and retried (Run.end).
+    void run.end(frame.status, frame.error ?? null);
   }
 
   /**

@@ -73,9 +73,9 @@ export async function loadExperiments(dir: string): Promise<{ experiments: Loade
   return { experiments, problems };
 }
 
-/** The reference trainer's experiments (lossradar/experiments/*.json in the SDK), as launchable ones. */
+/** The reference trainer's experiments (lossradar_trainer/experiments/*.json beside the SDK), as launchable ones. */
 export async function builtInExperiments(sdkDir: string): Promise<LoadedExperiment[]> {
-  const dir = path.join(sdkDir, 'lossradar', 'experiments');
+  const dir = path.join(sdkDir, 'lossradar_trainer', 'experiments');
   let names: string[];
   try {
     names = (await fsp.readdir(dir)).filter((n) => n.endsWith('.json') && !n.includes('schema')).sort();
@@ -92,7 +92,7 @@ export async function builtInExperiments(sdkDir: string): Promise<LoadedExperime
     } catch {
       // A broken built-in still launches; the trainer reports the problem.
     }
-    out.push({ experiment: { name, description, module: 'lossradar.train', args: ['--experiment', name] }, file: null });
+    out.push({ experiment: { name, description, module: 'lossradar_trainer.train', args: ['--experiment', name] }, file: null });
   }
   return out;
 }

@@ -50,22 +50,20 @@ export class Launcher extends EventEmitter<LauncherEvents> {
     void trainer.exited.then(async (exit) => {
       this.running.delete(runId);
       // The hub may have recorded the run as interrupted when its connection dropped; the exit
-      // status of the process is better knowledge.
+      // status of the process is better knowledge. The run itself maps any end to "stopped" once
+      // Stop Run was asked (Run.requestStop).
       const open = run.meta.status === 'running' || run.meta.status === 'interrupted';
       const crashed = open && (exit.code !== 0 || exit.signal !== null || exit.error !== undefined);
       const lastStderr = exit.error ? [exit.error] : trainer.lastStderrLines(8);
       const stoppedByUs = this.stopping.delete(runId);
-      const ended = !open;
+      const exitInfo = { exit: { code: exit.code, signal: exit.signal } };
       // Written before 'exited' is said, so whoever hears it reads the final status from disk too.
-      await run.updateMeta({
-        exit: { code: exit.code, signal: exit.signal },
-        ...(stoppedByUs && run.meta.status !== 'completed'
-          ? { status: 'stopped' as const, error: null, endedAt: run.meta.endedAt ?? Date.now() / 1000 }
-          : !ended
-            ? { status: crashed ? ('failed' as const) : ('completed' as const), endedAt: Date.now() / 1000, error: crashed ? lastStderr.join('\n') || `exited with ${exit.code ?? exit.signal}` : null }
-            : {}),
-      }).catch(() => undefined);
-      this.store.emit('changed');
+      if (open) {
+        const error = crashed ? lastStderr.join('\n') || `exited with ${exit.code ?? exit.signal}` : null;
+        await run.end(crashed ? 'failed' : 'completed', error, exitInfo);
+      } else {
+        await run.updateMeta(exitInfo).catch(() => undefined);
+      }
       this.emit('exited', runId, exit, crashed && !stoppedByUs, lastStderr);
     });
     return runId;
@@ -76,6 +74,7 @@ export class Launcher extends EventEmitter<LauncherEvents> {
     const trainer = this.running.get(runId);
     if (trainer) {
       this.stopping.add(runId);
+      await (await this.store.get(runId))?.requestStop().catch(() => undefined);
       await trainer.stop(graceMs);
       return 'signalled';
     }

@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-/** The SDK copy the VSIX ships (dist/python), or the repository's trainer/ when running from source. */
+/** The SDK copy the VSIX ships (dist/python: lossradar, and lossradar_trainer, the reference trainer), or the
+ * repository's trainer/ (the same two packages) when running from source. */
 export function sdkPath(extensionRoot: string): string {
   const shipped = path.join(extensionRoot, 'dist', 'python');
   return existsSync(path.join(shipped, 'lossradar')) ? shipped : path.join(extensionRoot, 'trainer');

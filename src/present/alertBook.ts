@@ -17,6 +17,24 @@ export interface AlertBookEvents {
 
 export class AlertBook extends EventEmitter<AlertBookEvents> {
   private readonly open = new Map<string, Map<string, LocatedAlert>>();
+  /** When each run was first seen by this window: a later run is a newer run of its script. */
+  private readonly order = new Map<string, number>();
+  /** Per source file, the newest run that logged from it: the only one whose alerts its lines show. */
+  private readonly owners = new Map<string, string>();
+
+  /** A run started or resumed: it counts as newer than every run seen before it. */
+  started(runId: string): void {
+    if (!this.order.has(runId)) this.order.set(runId, this.order.size);
+  }
+
+  /**
+   * `runId` logged a row from `file`. The newest run of a script takes over its lines: a rerun
+   * replaces the older run's diagnostics and decorations at once, before it raises anything
+   * (those alerts stay in the older run's own views and files).
+   */
+  logsFrom(runId: string, file: string): void {
+    if (this.claimFile(runId, file)) this.emit('changed');
+  }
 
   apply(runId: string, runName: string, alert: Alert): void {
     let forRun = this.open.get(runId);
@@ -29,6 +47,7 @@ export class AlertBook extends EventEmitter<AlertBookEvents> {
       }
       const entry = { runId, runName, alert };
       forRun.set(alert.id, entry);
+      if (alert.source) this.claimFile(runId, alert.source.file);
       this.emit('opened', entry);
     }
     this.emit('changed');
@@ -36,24 +55,9 @@ export class AlertBook extends EventEmitter<AlertBookEvents> {
 
   /** The run is gone (deleted): its alerts leave the editor. */
   clearRun(runId: string): void {
-    if (this.open.delete(runId)) this.emit('changed');
-  }
-
-  /**
-   * A new run of the same name replaces the older runs' alerts on the editor's lines. An ended run
-   * keeps its alerts until then: coming back to a script whose run exploded, its lines say why.
-   */
-  supersede(runId: string, runName: string): void {
-    let changed = false;
-    for (const [id, forRun] of this.open) {
-      if (id === runId) continue;
-      const first = forRun.values().next().value as LocatedAlert | undefined;
-      if (first?.runName === runName) {
-        this.open.delete(id);
-        changed = true;
-      }
-    }
-    if (changed) this.emit('changed');
+    const had = this.open.delete(runId);
+    for (const [file, owner] of this.owners) if (owner === runId) this.owners.delete(file);
+    if (had) this.emit('changed');
   }
 
   openFor(runId: string): Alert[] {
@@ -64,13 +68,13 @@ export class AlertBook extends EventEmitter<AlertBookEvents> {
     return (this.open.get(runId)?.size ?? 0) > 0;
   }
 
-  /** Open alerts with a source, grouped by file; within a file, by line. Critical first. */
+  /** Open alerts with a source, of the newest run of each file, grouped by file; within a file, by line. Critical first. */
   byFile(): Map<string, LocatedAlert[]> {
     const out = new Map<string, LocatedAlert[]>();
     for (const forRun of this.open.values()) {
       for (const entry of forRun.values()) {
         const file = entry.alert.source?.file;
-        if (!file || file.startsWith('<')) continue;
+        if (!file || file.startsWith('<') || this.owners.get(file) !== entry.runId) continue;
         const list = out.get(file) ?? [];
         list.push(entry);
         out.set(file, list);
@@ -78,6 +82,15 @@ export class AlertBook extends EventEmitter<AlertBookEvents> {
     }
     for (const list of out.values()) list.sort((a, b) => a.alert.source!.line - b.alert.source!.line || severityRank(b.alert) - severityRank(a.alert));
     return out;
+  }
+
+  /** True when `runId` became the file's owner. An older run still alerting never takes it back. */
+  private claimFile(runId: string, file: string): boolean {
+    this.started(runId);
+    const owner = this.owners.get(file);
+    if (owner === runId || (owner !== undefined && this.order.get(owner)! > this.order.get(runId)!)) return false;
+    this.owners.set(file, runId);
+    return true;
   }
 }
 

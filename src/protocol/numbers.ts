@@ -12,3 +12,8 @@ export function encodeNumber(value: number): WireNumber {
   if (Number.isNaN(value)) return 'NaN';
   return value > 0 ? 'Infinity' : '-Infinity';
 }
+
+/** The three strings that stand for a non-finite number. */
+export function isNonFiniteToken(value: unknown): value is Exclude<WireNumber, number> {
+  return value === 'NaN' || value === 'Infinity' || value === '-Infinity';
+}

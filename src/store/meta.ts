@@ -24,6 +24,8 @@ export interface RunMeta {
   droppedRows: number;
   /** Exit code or signal of a launched process, when the launcher knows it. */
   exit?: { code: number | null; signal: string | null } | null;
+  /** When Stop Run was asked (Unix seconds): the run then ends as stopped, whatever the script says. */
+  stopRequestedAt?: number | null;
 }
 
 export const META_FILE = 'meta.json';
@@ -172,6 +174,7 @@ export function normalizeMeta(raw: unknown, id: string): RunMeta | undefined {
     device: str(m.device),
     sdk: str(m.sdk),
     droppedRows: num(m.droppedRows) ?? 0,
+    stopRequestedAt: num(m.stopRequestedAt),
   };
 }
 
@@ -236,13 +239,4 @@ export function isProcessAlive(pid: number): boolean {
 export function trainerGone(meta: RunMeta): boolean {
   if (meta.host !== null && meta.host !== os.hostname()) return false;
   return meta.pid === null || !isProcessAlive(meta.pid);
-}
-
-/**
- * A run recorded as running whose trainer process is gone on this host was interrupted: nothing
- * will finish it. A run from another host cannot be checked and keeps its recorded status.
- */
-export function effectiveStatus(meta: RunMeta, connected: boolean): RunStatus {
-  if (meta.status !== 'running' || connected) return meta.status;
-  return trainerGone(meta) ? 'interrupted' : 'running';
 }

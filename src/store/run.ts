@@ -2,11 +2,11 @@
 import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { decodeNumber } from '../protocol/numbers';
+import { decodeNumber, encodeNumber, isNonFiniteToken } from '../protocol/numbers';
 import type { Distribution, EventFrame, Reliability, ScalarRow, WireNumber } from '../protocol/wire';
 import { AppendLog, type FileSink } from './appendLog';
 import { readJsonLines, type LineProblem } from './jsonLines';
-import { effectiveStatus, loadMeta, META_FILE, MetaFile, type RunMeta, type RunStatus } from './meta';
+import { loadMeta, META_FILE, MetaFile, trainerGone, type RunMeta, type RunStatus } from './meta';
 import { SeriesSet } from './series';
 
 /** Keys of a flat row on disk that are not metrics. */
@@ -35,7 +35,11 @@ export interface RunEvents {
   rows: [rows: MetricRow[]];
   /** Every row up to this seq is on disk. */
   durable: [seq: number];
-  ended: [meta: RunMeta];
+  /**
+   * The run's status changed. This class is its one writer (docs/protocol.md "Run status"): the
+   * hub, the launcher and the store ask it to begin, stop or end, and every view hears this once.
+   */
+  status: [status: RunStatus];
   storeError: [err: NodeJS.ErrnoException];
 }
 
@@ -82,7 +86,12 @@ export class Run extends EventEmitter<RunEvents> {
   }
 
   get status(): RunStatus {
-    return effectiveStatus(this.meta, this.connected);
+    return this.meta.status;
+  }
+
+  /** Stop Run was asked of this run (by the launcher's signal or the hub's command). */
+  get stopRequested(): boolean {
+    return this.meta.stopRequestedAt !== null && this.meta.stopRequestedAt !== undefined;
   }
 
   static async create(dir: string, meta: RunMeta, options: RunOptions = {}): Promise<Run> {
@@ -123,6 +132,11 @@ export class Run extends EventEmitter<RunEvents> {
       rows.push(fromFlat(flat));
       run.track(rows[rows.length - 1]);
     }
+    // Recorded as running, but its process is gone on this host: nothing will finish it. Said on
+    // disk too, so meta.json never claims a dead script is running.
+    if (run.meta.status === 'running' && trainerGone(run.meta)) {
+      void run.end('interrupted', `its trainer${run.meta.pid === null ? '' : ` (pid ${run.meta.pid})`} ended without finishing the run`);
+    }
     return run;
   }
 
@@ -160,14 +174,24 @@ export class Run extends EventEmitter<RunEvents> {
     this.eventsLog.append(JSON.stringify({ ...frame, time: Date.now() / 1000 }));
   }
 
-  appendAlert(alert: object): void {
-    this.alertsLog.append(JSON.stringify(alert));
+  /** An alert's values are often the very NaN or Infinity it is about: kept as the wire's strings, never JSON's null. */
+  appendAlert<T extends { values?: Record<string, number> }>(alert: T): void {
+    const values: Record<string, WireNumber> = {};
+    for (const [k, v] of Object.entries(alert.values ?? {})) values[k] = encodeNumber(v);
+    this.alertsLog.append(JSON.stringify({ ...alert, values }));
   }
 
-  /** Every alert record of the run so far (openings and closings), from disk and the queue. */
-  async readAlerts<T>(): Promise<T[]> {
+  /** Every alert record of the run so far (openings and closings), from disk and the queue; values decoded. */
+  async readAlerts<T extends { values?: Record<string, number> }>(): Promise<T[]> {
     await this.alertsLog.flush().catch(() => undefined);
-    return (await readJsonLines<T>(path.join(this.dir, 'alerts.jsonl'))).items;
+    const items = (await readJsonLines<T>(path.join(this.dir, 'alerts.jsonl'))).items;
+    for (const item of items) {
+      const values = item.values as Record<string, unknown> | undefined;
+      if (typeof values !== 'object' || values === null) continue;
+      // Older files wrote a non-finite value as null: NaN says as much.
+      for (const k in values) if (typeof values[k] !== 'number') values[k] = isNonFiniteToken(values[k]) ? decodeNumber(values[k]) : Number.NaN;
+    }
+    return items;
   }
 
   /** The newest reliability frame, for a view that opens mid-run. */
@@ -197,19 +221,49 @@ export class Run extends EventEmitter<RunEvents> {
   }
 
   /**
+   * A trainer (re)attached: the run is running from now on, even if the disk refuses the write
+   * (it is retried). A run that had ended starts afresh; one still running keeps a pending stop.
+   */
+  resume(patch: Pick<Partial<RunMeta>, 'pid' | 'host' | 'device'>): Promise<void> {
+    const restarted = this.meta.status !== 'running';
+    return this.setStatus('running', { ...patch, endedAt: null, error: null, ...(restarted ? { stopRequestedAt: null } : {}) });
+  }
+
+  /**
+   * Stop Run was asked: however the run then ends (the script calling finish(), a
+   * KeyboardInterrupt traceback, a signal), it was stopped.
+   */
+  requestStop(): Promise<void> {
+    if (this.stopRequested || this.meta.status !== 'running') return Promise.resolve();
+    return this.updateMeta({ stopRequestedAt: Date.now() / 1000 });
+  }
+
+  /**
    * Records how the run ended and writes what is queued. The status is set at once, whatever
    * the disk says: a disk that refuses the write keeps the rows and the meta queued and retried.
-   * Never rejects; a second end while one is being written waits for it and then applies its own.
+   * Never rejects; a second end while one is being written waits for it and then applies its own
+   * (a launcher's exit status is better knowledge than the hub's "interrupted").
    */
-  end(status: Exclude<RunStatus, 'running'>, error: string | null): Promise<void> {
+  end(status: Exclude<RunStatus, 'running'>, error: string | null, extra: Pick<Partial<RunMeta>, 'exit'> = {}): Promise<void> {
     const previous = this.ending ?? Promise.resolve();
     const op = previous.then(async () => {
-      const saved = this.updateMeta({ status, error, endedAt: Date.now() / 1000 });
-      this.emit('ended', this.meta);
+      const stopped = this.stopRequested;
+      const saved = this.setStatus(stopped ? 'stopped' : status, {
+        ...extra,
+        error: stopped ? null : error,
+        endedAt: this.meta.status === 'running' || this.meta.endedAt === null ? Date.now() / 1000 : this.meta.endedAt,
+      });
       await Promise.allSettled([this.flush(), saved]);
     });
     this.ending = op;
     return op;
+  }
+
+  private setStatus(status: RunStatus, patch: Partial<RunMeta>): Promise<void> {
+    const changed = status !== this.meta.status;
+    const saved = this.updateMeta({ ...patch, status });
+    if (changed) this.emit('status', status);
+    return saved;
   }
 
   /** Writes everything queued; rejects if a file could not be written (the rows stay queued). */
@@ -248,7 +302,7 @@ export function fromFlat(flat: FlatRow): MetricRow {
     if (RESERVED_KEYS.has(key)) continue;
     const v = flat[key];
     if (typeof v === 'number') values[key] = v;
-    else if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') values[key] = decodeNumber(v);
+    else if (isNonFiniteToken(v)) values[key] = decodeNumber(v);
   }
   return { step: flat.step, time: flat.time, values, source: flat.source, seq: flat.seq, rank: flat.rank };
 }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { RUN_ID_PATTERN } from '../protocol/wire';
 import type { FileSink } from './appendLog';
 import type { LineProblem } from './jsonLines';
-import { effectiveStatus, loadMeta, newMeta, type RunMeta, type RunStatus } from './meta';
+import { loadMeta, newMeta, trainerGone, type RunMeta, type RunStatus } from './meta';
 import { Run } from './run';
 
 const runIdRe = new RegExp(RUN_ID_PATTERN);
@@ -23,6 +23,8 @@ export interface RunSummary {
 
 export interface RunStoreEvents {
   created: [run: Run];
+  /** A run's status changed (its Run is the one writer): the one event every view follows. */
+  status: [run: Run];
   changed: [];
   problem: [message: string];
 }
@@ -72,7 +74,7 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
     const out: RunSummary[] = [];
     for (const id of entries) {
       if (!RunStore.isValidRunId(id)) continue;
-      const live = this.loaded.get(id);
+      let live = this.loaded.get(id);
       let meta: RunMeta | undefined = live?.meta;
       if (!meta) {
         // A damaged meta.json is recovered for the listing too (and written back when the run opens).
@@ -82,11 +84,16 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
           meta = undefined;
         }
         if (!meta) continue;
+        // Said running, but its process is gone: loading it records it as interrupted (Run.load).
+        if (meta.status === 'running' && trainerGone(meta)) {
+          live = await this.get(id).catch(() => undefined);
+          meta = live?.meta ?? meta;
+        }
       }
       out.push({
         id,
         name: meta.name,
-        status: live ? live.status : effectiveStatus(meta, false),
+        status: meta.status,
         createdAt: meta.createdAt,
         endedAt: meta.endedAt,
         dir: path.join(this.dir, id),
@@ -127,15 +134,7 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
     {
       const existing = await this.get(id);
       if (existing) {
-        // The status is running from now on even if the disk refuses the write (it is retried).
-        existing.updateMeta({
-          status: 'running',
-          endedAt: null,
-          error: null,
-          pid: info.pid ?? existing.meta.pid,
-          host: info.host ?? existing.meta.host,
-          device: info.device ?? existing.meta.device,
-        }).catch(() => undefined);
+        existing.resume({ pid: info.pid ?? existing.meta.pid, host: info.host ?? existing.meta.host, device: info.device ?? existing.meta.device }).catch(() => undefined);
         this.emit('changed');
         return { run: existing, resumed: true };
       }
@@ -192,6 +191,9 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
 
   private adopt(run: Run): void {
     this.loaded.set(run.id, run);
-    run.on('ended', () => this.emit('changed'));
+    run.on('status', () => {
+      this.emit('status', run);
+      this.emit('changed');
+    });
   }
 }

@@ -1,10 +1,13 @@
 // What a webview sees of one run: a full snapshot when it asks, then deltas coalesced to at most
 // 10 messages a second. Plain Node: the VS Code side only hands it a `post` function.
-import type { HostToWebview, ReliabilityBins, RunStatus, SeriesPoints } from '../../webview/contract';
+import type { HostToWebview, ReliabilityBins, RunStatus, SeriesPoints, ViewAlert, ViewNumber } from '../../webview/contract';
 import type { Alert } from '../detect/alert';
 import type { AlertMonitor } from '../detect/alertMonitor';
 import type { Hub } from '../hub/hub';
+import { encodeNumber } from '../protocol/numbers';
 import type { Distribution, Reliability } from '../protocol/wire';
+import { RoleResolver, type RoleOverrides } from '../metrics/roles';
+import { Coalescer } from '../present/coalescer';
 import { downsampleM4 } from '../store/downsample';
 import type { MetricRow, Run } from '../store/run';
 import type { RunStore, RunSummary } from '../store/runStore';
@@ -14,17 +17,22 @@ export interface ViewBridgeOptions {
   /** Buckets per metric in a snapshot; M4 keeps up to 4 points a bucket, extrema and non-finite included. */
   snapshotBuckets?: number;
   coalesceMs?: number;
+  /** Told which run the view shows each time that is decided (the status bar follows the sidebar). */
+  onShow?: (runId: string | null) => void;
+  /** The metric a user says plays a role (lossradar.metrics.*); read at each show. */
+  metrics?: () => RoleOverrides;
 }
 
 export class ViewBridge {
   private activeId: string | null = null;
   private pending = new Map<string, SeriesPoints>();
-  private pendingAlerts: Alert[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private pendingAlerts: ViewAlert[] = [];
+  private readonly flusher: Coalescer;
+  /** Which of the shown run's metrics plays each role; the view is told when one is taken mid-run. */
+  private roles = new RoleResolver();
+  private rolesChanged = false;
   private generation = 0;
   private readonly buckets: number;
-  private readonly coalesceMs: number;
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
@@ -32,29 +40,27 @@ export class ViewBridge {
     private readonly store: RunStore,
     hub: Hub,
     monitor: AlertMonitor,
-    options: ViewBridgeOptions = {},
+    private readonly options: ViewBridgeOptions = {},
   ) {
     this.buckets = options.snapshotBuckets ?? 1000;
-    this.coalesceMs = options.coalesceMs ?? 100;
+    this.flusher = new Coalescer(() => this.flush(), options.coalesceMs ?? 100);
     const onRows = (run: Run, rows: MetricRow[]) => run.id === this.activeId && this.queueRows(rows);
     const onAlert = (run: Run, alert: Alert) => run.id === this.activeId && this.queueAlert(alert);
     const onDistribution = (run: Run, frame: Distribution | Reliability) => {
       if (run.id === this.activeId && frame.type === 'reliability') this.post({ type: 'reliability', runId: run.id, bins: toBins(frame) });
     };
-    const onStatus = (run: Run) => run.id === this.activeId && this.post({ type: 'status', runId: run.id, status: run.status as RunStatus });
+    const onStatus = (run: Run) => run.id === this.activeId && this.post({ type: 'status', runId: run.id, status: run.status });
     // A runs folder that cannot be read now is read again at the next change.
     const onChanged = () => void this.postRuns().catch(() => undefined);
     hub.on('rows', onRows);
     hub.on('distribution', onDistribution);
-    hub.on('runEnded', onStatus);
-    hub.on('disconnected', onStatus);
+    store.on('status', onStatus);
     monitor.on('alert', onAlert);
     store.on('changed', onChanged);
     this.unsubscribe.push(
       () => hub.off('rows', onRows),
       () => hub.off('distribution', onDistribution),
-      () => hub.off('runEnded', onStatus),
-      () => hub.off('disconnected', onStatus),
+      () => store.off('status', onStatus),
       () => monitor.off('alert', onAlert),
       () => store.off('changed', onChanged),
     );
@@ -70,8 +76,11 @@ export class ViewBridge {
     const runs = await this.store.list();
     const id = runId ?? this.activeId ?? runs[0]?.id ?? null;
     this.activeId = id;
+    this.options.onShow?.(id);
     this.pending.clear();
     this.pendingAlerts = [];
+    this.roles = new RoleResolver(this.options.metrics?.() ?? {});
+    this.rolesChanged = false;
     this.post(runsMessage(runs, id));
     if (id === null) return;
     const run = await this.store.get(id);
@@ -81,18 +90,21 @@ export class ViewBridge {
     // Rows that arrived while the files were read are in the snapshot already.
     this.pending.clear();
     this.pendingAlerts = [];
+    this.roles.observeNames(run.series.names());
+    this.rolesChanged = false;
     this.post({
       type: 'reset',
       runId: id,
-      status: run.status as RunStatus,
+      status: run.status,
       series: this.snapshot(run),
-      alerts,
+      alerts: alerts.map(viewAlert),
       reliability: reliability ? toBins(reliability) : null,
+      roles: { ...this.roles.roles },
     });
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.flusher.dispose();
     for (const off of this.unsubscribe) off();
   }
 
@@ -112,6 +124,7 @@ export class ViewBridge {
 
   private queueRows(rows: MetricRow[]): void {
     for (const row of rows) {
+      if (this.roles.observe(row.values)) this.rolesChanged = true;
       for (const name in row.values) {
         let points = this.pending.get(name);
         if (!points) {
@@ -119,31 +132,24 @@ export class ViewBridge {
           this.pending.set(name, points);
         }
         points.steps.push(row.step);
-        points.values.push(row.values[name]);
+        points.values.push(encodeNumber(row.values[name]));
       }
     }
-    this.schedule();
+    this.flusher.request();
   }
 
   private queueAlert(alert: Alert): void {
-    this.pendingAlerts.push(alert);
-    this.schedule();
-  }
-
-  /** No refresh floor: a change goes out at once unless a message went out less than coalesceMs ago. */
-  private schedule(): void {
-    if (this.timer) return;
-    const delay = Math.max(0, this.lastFlushAt + this.coalesceMs - performance.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flush();
-    }, delay);
+    this.pendingAlerts.push(viewAlert(alert));
+    this.flusher.request();
   }
 
   private flush(): void {
-    this.lastFlushAt = performance.now();
     const id = this.activeId;
     if (id === null) return;
+    if (this.rolesChanged) {
+      this.post({ type: 'roles', runId: id, roles: { ...this.roles.roles } });
+      this.rolesChanged = false;
+    }
     if (this.pendingAlerts.length > 0) {
       this.post({ type: 'alerts', runId: id, alerts: this.pendingAlerts });
       this.pendingAlerts = [];
@@ -159,12 +165,23 @@ function runsMessage(runs: RunSummary[], activeId: string | null): HostToWebview
   return { type: 'runs', runs: runs.map((r) => ({ id: r.id, name: r.name, status: r.status, createdAt: r.createdAt })), activeId };
 }
 
-/** A series as a webview gets it: M4-downsampled to `buckets`, in plain arrays for postMessage. */
+/**
+ * A series as a webview gets it: M4-downsampled to `buckets`, in plain arrays for postMessage, its
+ * non-finite values spelled out (webview/contract.ts: a message travels as JSON).
+ */
 export function seriesPoints(series: Series, buckets: number): SeriesPoints {
   const points = downsampleM4(series.steps, series.values, buckets);
-  return { steps: Array.from(points.steps), values: Array.from(points.values) };
+  return { steps: Array.from(points.steps), values: Array.from(points.values, encodeNumber) };
 }
 
 function toBins(frame: Reliability): ReliabilityBins {
-  return { step: frame.step, edges: frame.edges, confidence: frame.confidence, accuracy: frame.accuracy, counts: frame.counts };
+  const encode = (list: number[]) => list.map(encodeNumber);
+  return { step: frame.step, edges: encode(frame.edges), confidence: encode(frame.confidence), accuracy: encode(frame.accuracy), counts: encode(frame.counts) };
+}
+
+/** An alert with the values that triggered it encoded (a nonfinite alert's own value is NaN). */
+function viewAlert(alert: Alert): ViewAlert {
+  const values: Record<string, ViewNumber> = {};
+  for (const [k, v] of Object.entries(alert.values ?? {})) values[k] = encodeNumber(v);
+  return { ...alert, values };
 }

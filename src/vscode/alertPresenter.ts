@@ -1,9 +1,10 @@
 // Alerts where people look: the Problems panel and a squiggle on the line that logged the metric,
 // an end-of-line note there, a hover with the values around the alert step, and a notification
-// with actions for critical alerts.
+// with actions for critical alerts and a run's first warning (src/present/notifyPolicy.ts).
 import * as vscode from 'vscode';
 import { fmt } from '../detect/detector';
 import { AlertBook, inlineText, valuesAround, type LocatedAlert } from '../present/alertBook';
+import { NotifyPolicy } from '../present/notifyPolicy';
 import type { RunStore } from '../store/runStore';
 
 export class AlertPresenter implements vscode.Disposable {
@@ -21,16 +22,13 @@ export class AlertPresenter implements vscode.Disposable {
     overviewRulerLane: vscode.OverviewRulerLane.Right,
   });
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly notified = new Set<string>();
+  private readonly policy = new NotifyPolicy(() => vscode.workspace.getConfiguration('lossradar').get<boolean>('notify.firstWarning', true));
 
   constructor(
     private readonly book: AlertBook,
     private readonly store: RunStore,
   ) {
-    const refresh = () => {
-      for (const runId of this.notified) if (!book.openFor(runId).some((a) => a.severity === 'critical')) this.notified.delete(runId);
-      this.refresh();
-    };
+    const refresh = () => this.refresh();
     const notify = (entry: LocatedAlert) => void this.notify(entry).catch(() => undefined);
     book.on('changed', refresh);
     book.on('opened', notify);
@@ -103,16 +101,15 @@ export class AlertPresenter implements vscode.Disposable {
   }
 
   private async notify(entry: LocatedAlert): Promise<void> {
-    if (entry.alert.severity !== 'critical') return;
-    // One notification per run while it has a critical alert open: an explosion trips several
-    // detectors at once, and a stack of toasts says no more than the first.
-    if (this.notified.has(entry.runId)) return;
-    this.notified.add(entry.runId);
-    const choice = await vscode.window.showErrorMessage(
-      `Loss Radar: ${entry.runName} at step ${entry.alert.step}: ${entry.alert.message}`,
-      'Stop Run',
-      'Open Dashboard',
-    );
+    const open = this.book.openFor(entry.runId);
+    this.policy.openNow(entry.runId, open.filter((a) => a.id !== entry.alert.id));
+    if (!this.policy.opened(entry.runId, entry.alert)) return;
+    // Stop Run only while there is something to stop; a click after the run ended is answered by
+    // the command itself (it says the run already ended).
+    const running = (await this.store.get(entry.runId))?.status === 'running';
+    const actions = running ? ['Stop Run', 'Open Dashboard'] : ['Open Dashboard'];
+    const text = `Loss Radar: ${entry.runName} at step ${entry.alert.step}: ${entry.alert.message}`;
+    const choice = await (entry.alert.severity === 'critical' ? vscode.window.showErrorMessage(text, ...actions) : vscode.window.showWarningMessage(text, ...actions));
     if (choice === 'Stop Run') await vscode.commands.executeCommand('lossradar.stopRun', { id: entry.runId });
     if (choice === 'Open Dashboard') await vscode.commands.executeCommand('lossradar.openDashboard', { id: entry.runId });
   }

@@ -6,6 +6,7 @@ import { DASHBOARD_MARKUP } from '../../webview/dashboard/markup';
 import type { AlertMonitor } from '../detect/alertMonitor';
 import type { Hub } from '../hub/hub';
 import type { RunStore } from '../store/runStore';
+import { resolveRoles, type RoleOverrides } from '../metrics/roles';
 import { seriesPoints, ViewBridge } from '../view/viewBridge';
 import { handleWebviewMessage } from '../view/webviewCommands';
 import { webviewHtml } from './webviewHtml';
@@ -18,6 +19,7 @@ export class DashboardPanels implements vscode.Disposable {
     private readonly hub: Hub,
     private readonly store: RunStore,
     private readonly monitor: AlertMonitor,
+    private readonly metrics: () => RoleOverrides,
   ) {}
 
   async open(runId: string): Promise<void> {
@@ -32,7 +34,7 @@ export class DashboardPanels implements vscode.Disposable {
     });
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'radar.svg');
     panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'dashboard.js', 'dashboard.css', DASHBOARD_MARKUP);
-    const bridge = new ViewBridge((message) => void panel.webview.postMessage(message), this.store, this.hub, this.monitor, { snapshotBuckets: 2000 });
+    const bridge = new ViewBridge((message) => void panel.webview.postMessage(message), this.store, this.hub, this.monitor, { snapshotBuckets: 2000, metrics: this.metrics });
     this.panels.set(runId, panel);
     const subscription = panel.webview.onDidReceiveMessage((message: unknown) =>
       handleWebviewMessage(message, {
@@ -56,7 +58,8 @@ export class DashboardPanels implements vscode.Disposable {
     const out: { id: string; name: string; loss: SeriesPoints }[] = [];
     for (const id of runIds) {
       const run = await this.store.get(id);
-      const loss = run?.series.get('loss');
+      const name = run ? resolveRoles(run.series.names(), this.metrics()).loss : null;
+      const loss = name === null ? undefined : run?.series.get(name);
       if (!run || !loss) continue;
       out.push({ id, name: run.meta.name, loss: seriesPoints(loss, 1000) });
     }

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { builtInExperiments, commandLine, describeCommand, loadExperiments, type LoadedExperiment } from '../launch/experiments';
 import type { Launcher } from '../launch/launcher';
 import { preflight } from '../launch/preflight';
-import { pythonInterpreter } from './pythonInterpreter';
+import { pythonInterpreter, selectInterpreter } from './pythonInterpreter';
 
 export async function launchExperiment(launcher: Launcher, sdkDir: string, output: vscode.LogOutputChannel): Promise<string | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -32,12 +32,16 @@ export async function launchExperiment(launcher: Launcher, sdkDir: string, outpu
   const cmd = commandLine(picked.e.experiment, python, workspace);
   const check = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Loss Radar: checking ${cmd.command}` }, () => preflight(cmd.command));
   if (!check.ok) {
-    const fix = check.problem === 'missing-torch' ? 'Install PyTorch' : 'Open Settings';
-    const choice = await vscode.window.showErrorMessage(`Loss Radar: ${check.message}`, fix);
+    // Torch is missing from this interpreter: installing it there is one fix, picking the
+    // interpreter that has it (a venv, conda) is the other, and often the right one.
+    const fixes = check.problem === 'missing-torch' ? ['Install PyTorch', 'Select Interpreter'] : ['Select Interpreter', 'Open Settings'];
+    const choice = await vscode.window.showErrorMessage(`Loss Radar: ${check.message}`, ...fixes);
     if (choice === 'Install PyTorch') {
       const terminal = vscode.window.createTerminal('Install PyTorch');
       terminal.show();
       terminal.sendText(`"${cmd.command}" -m pip install torch`);
+    } else if (choice === 'Select Interpreter') {
+      await selectInterpreter(folder?.uri);
     } else if (choice === 'Open Settings') {
       void vscode.commands.executeCommand('workbench.action.openSettings', 'lossradar.pythonPath');
     }

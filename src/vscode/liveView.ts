@@ -4,6 +4,7 @@ import { LIVE_MARKUP } from '../../webview/live/markup';
 import type { AlertMonitor } from '../detect/alertMonitor';
 import type { Hub } from '../hub/hub';
 import type { RunStore } from '../store/runStore';
+import type { RoleOverrides } from '../metrics/roles';
 import { ViewBridge } from '../view/viewBridge';
 import { handleWebviewMessage } from '../view/webviewCommands';
 import { webviewHtml } from './webviewHtml';
@@ -13,20 +14,26 @@ export class LiveViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private bridge: ViewBridge | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private preferred: string | null = null;
+  private readonly activeChanged = new vscode.EventEmitter<string | null>();
+  /** The run the sidebar shows (or will show when opened) changed: the status bar follows it. */
+  readonly onDidChangeActiveRun = this.activeChanged.event;
+  private lastActive: string | null = null;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly hub: Hub,
     private readonly store: RunStore,
     private readonly monitor: AlertMonitor,
+    private readonly metrics: () => RoleOverrides,
   ) {
     // A run that starts becomes the one shown: it is what the user just launched.
     const onStarted = (run: { id: string }) => {
       this.preferred = run.id;
+      this.noteActive();
       void this.bridge?.show(run.id).catch(() => undefined);
     };
     hub.on('runStarted', onStarted);
-    this.disposables.push({ dispose: () => hub.off('runStarted', onStarted) });
+    this.disposables.push({ dispose: () => hub.off('runStarted', onStarted) }, this.activeChanged);
   }
 
   get activeRunId(): string | null {
@@ -40,7 +47,10 @@ export class LiveViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     };
     view.webview.html = webviewHtml(view.webview, this.extensionUri, 'live.js', 'live.css', LIVE_MARKUP);
     this.bridge?.dispose();
-    const bridge = new ViewBridge((message) => void view.webview.postMessage(message), this.store, this.hub, this.monitor);
+    const bridge = new ViewBridge((message) => void view.webview.postMessage(message), this.store, this.hub, this.monitor, {
+      onShow: () => this.noteActive(),
+      metrics: this.metrics,
+    });
     this.bridge = bridge;
     this.disposables.push(
       view.webview.onDidReceiveMessage((message: unknown) =>
@@ -49,6 +59,7 @@ export class LiveViewProvider implements vscode.WebviewViewProvider, vscode.Disp
           ready: () => bridge.show(this.preferred),
           show: (runId) => {
             this.preferred = runId;
+            this.noteActive();
             return bridge.show(runId);
           },
           stopRun: (runId) => Promise.resolve(vscode.commands.executeCommand('lossradar.stopRun', { id: runId })),
@@ -61,6 +72,13 @@ export class LiveViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         if (this.bridge === bridge) this.bridge = undefined;
       }),
     );
+  }
+
+  private noteActive(): void {
+    const active = this.activeRunId;
+    if (active === this.lastActive) return;
+    this.lastActive = active;
+    this.activeChanged.fire(active);
   }
 
   dispose(): void {

@@ -28,3 +28,19 @@ export async function pythonInterpreter(folder: vscode.Uri | undefined): Promise
   if (setting) return { python: setting, from: 'lossradar.pythonPath' };
   return { python: 'python3', from: 'the default' };
 }
+
+/**
+ * Lets the user pick another interpreter: the Python extension's picker when it is installed (its
+ * choice is what pythonInterpreter reads first), else a file dialog that sets lossradar.pythonPath.
+ */
+export async function selectInterpreter(folder: vscode.Uri | undefined): Promise<void> {
+  if (vscode.extensions.getExtension('ms-python.python')) {
+    await vscode.commands.executeCommand('python.setInterpreter');
+    return;
+  }
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Use this Python', title: 'Loss Radar: the Python interpreter to launch experiments with', defaultUri: folder });
+  if (!picked?.[0]) return;
+  const target = folder ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await vscode.workspace.getConfiguration('lossradar', folder).update('pythonPath', picked[0].fsPath, target);
+  void vscode.window.showInformationMessage(`Loss Radar: experiments now launch with ${picked[0].fsPath}.`);
+}

@@ -1,60 +1,83 @@
-// The status-bar item: the active run's step and loss, in the warning colour while it has an open alert.
+// The status-bar item: the run the sidebar shows, its step and loss, in the warning colour while
+// it has an open alert. Redrawn at most 4 times a second, and always after the last change.
 import * as vscode from 'vscode';
-import { fmt } from '../detect/detector';
 import type { Hub } from '../hub/hub';
 import type { AlertBook } from '../present/alertBook';
-import type { MetricRow, Run } from '../store/run';
+import { resolveRoles, type RoleOverrides } from '../metrics/roles';
+import { Coalescer } from '../present/coalescer';
+import { statusLine } from '../present/statusLine';
+import type { Run } from '../store/run';
+import type { RunStore } from '../store/runStore';
+
+export interface ShownRun {
+  readonly activeRunId: string | null;
+  readonly onDidChangeActiveRun: vscode.Event<string | null>;
+}
 
 export class RunStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('lossradar.status', vscode.StatusBarAlignment.Left, 50);
-  private runId: string | null = null;
-  private runName = '';
-  private step: number | null = null;
-  private loss: number | undefined;
-  private lastDraw = 0;
+  private run: Run | undefined;
+  private following: string | null = null;
+  private readonly redraw = new Coalescer(() => this.draw(), 250);
   private readonly disposables: (() => void)[] = [];
 
-  constructor(hub: Hub, private readonly book: AlertBook) {
+  constructor(
+    hub: Pick<Hub, 'on' | 'off'>,
+    private readonly store: Pick<RunStore, 'get' | 'on' | 'off'>,
+    private readonly book: Pick<AlertBook, 'openFor' | 'on' | 'off'>,
+    shown: ShownRun,
+    private readonly metrics: () => RoleOverrides = () => ({}),
+  ) {
     this.item.name = 'Loss Radar';
     this.item.command = 'lossradar.openDashboard';
-    const onStarted = (run: Run) => {
-      this.runId = run.id;
-      this.runName = run.meta.name;
-      this.step = run.lastStep;
-      this.draw();
-    };
-    const onRows = (run: Run, rows: MetricRow[]) => {
-      if (run.id !== this.runId) return;
-      const last = rows[rows.length - 1];
-      this.step = last.step;
-      for (let i = rows.length - 1; i >= 0; i--) {
-        if (rows[i].values.loss !== undefined) {
-          this.loss = rows[i].values.loss;
-          break;
-        }
-      }
-      if (Date.now() - this.lastDraw > 250) this.draw();
-    };
-    const onAlerts = () => this.draw();
-    hub.on('runStarted', onStarted);
-    hub.on('rows', onRows);
+    const onRun = (run: Run) => run.id === this.following && this.redraw.request();
+    const onAlerts = () => this.redraw.request();
+    hub.on('rows', onRun);
+    store.on('status', onRun);
     book.on('changed', onAlerts);
-    this.disposables.push(() => hub.off('runStarted', onStarted), () => hub.off('rows', onRows), () => book.off('changed', onAlerts));
+    const sub = shown.onDidChangeActiveRun((id) => void this.follow(id));
+    this.disposables.push(
+      () => hub.off('rows', onRun),
+      () => store.off('status', onRun),
+      () => book.off('changed', onAlerts),
+      () => sub.dispose(),
+    );
+    void this.follow(shown.activeRunId);
+  }
+
+  private async follow(runId: string | null): Promise<void> {
+    this.following = runId;
+    const run = runId === null ? undefined : await this.store.get(runId).catch(() => undefined);
+    if (this.following !== runId) return;
+    this.run = run;
+    this.draw();
   }
 
   private draw(): void {
-    this.lastDraw = Date.now();
-    if (this.runId === null) return this.item.hide();
-    const alerts = this.book.openFor(this.runId);
-    const critical = alerts.some((a) => a.severity === 'critical');
-    this.item.text = `$(${alerts.length ? 'warning' : 'pulse'}) ${this.runName} · step ${this.step ?? '–'} · loss ${this.loss === undefined ? '–' : fmt(this.loss)}`;
-    this.item.tooltip = alerts.length ? alerts.map((a) => `${a.severity}: ${a.message}`).join('\n') : 'Loss Radar: no open alert. Click for the dashboard.';
-    this.item.backgroundColor = alerts.length ? new vscode.ThemeColor(critical ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground') : undefined;
+    const run = this.run;
+    if (!run || run.id !== this.following) return this.item.hide();
+    const line = statusLine({
+      name: run.meta.name,
+      status: run.status,
+      step: run.lastStep,
+      loss: lossOf(run, this.metrics()),
+      alerts: this.book.openFor(run.id),
+    });
+    this.item.text = line.text;
+    this.item.tooltip = line.tooltip;
+    this.item.backgroundColor = line.tone === 'normal' ? undefined : new vscode.ThemeColor(line.tone === 'critical' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
     this.item.show();
   }
 
   dispose(): void {
+    this.redraw.dispose();
     for (const off of this.disposables) off();
     this.item.dispose();
   }
+}
+
+/** The latest training loss, under whatever name the run logs it (docs/metrics.md). */
+function lossOf(run: Run, metrics: RoleOverrides): number | undefined {
+  const name = resolveRoles(run.series.names(), metrics).loss;
+  return name === null ? undefined : run.series.get(name)?.last()?.value;
 }

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { decodeNumber } from '../../src/protocol/numbers';
 import { isWebviewToHost, type WebviewToHost } from '../../webview/contract';
+import { formatValue } from '../../webview/shared/format';
 import { ALERTS, HOSTILE, reliability, RUNS, resetMessage, rows } from './fixtures';
 import { canvasStats, idle, posted, reveal, RESULTS, send, startHarness, THEMES, unexpectedProblems, type Harness } from './harness';
 
@@ -171,7 +173,7 @@ describe('dashboard', () => {
     await send(page, {
       type: 'overlay',
       runs: [
-        { id: 'run-c', name: 'baseline lr=3e-4', loss: { steps: other.steps, values: other.values.map((v) => v * 1.3) } },
+        { id: 'run-c', name: 'baseline lr=3e-4', loss: { steps: other.steps, values: other.values.map((v) => decodeNumber(v) * 1.3) } },
         { id: 'run-b', name: HOSTILE, loss: { steps: [0, 1000, 2000], values: [3, 2, 1] } },
       ],
     });
@@ -202,6 +204,38 @@ describe('dashboard', () => {
     await send(page, { type: 'status', runId: 'run-a', status: 'stopped' });
     assert.equal(await page.locator('#stop-run').evaluate((e) => e.hasAttribute('disabled')), true);
     assert.deepEqual((await posted(page)).slice(1), [{ type: 'stopRun', runId: 'run-a' }]);
+    await done(page);
+  });
+
+  test('a run resumed while its dashboard is open: the run list’s status enables Stop again', async () => {
+    const page = await h.open('dashboard');
+    const ended = RUNS.map((r) => (r.id === 'run-a' ? { ...r, status: 'interrupted' as const } : r));
+    await send(page, { type: 'runs', runs: ended, activeId: 'run-a' }, resetMessage('run-a', 100, { status: 'interrupted' }));
+    assert.equal(await page.locator('#stop-run').evaluate((e) => e.hasAttribute('disabled')), true);
+    assert.match((await page.locator('#run-status').textContent()) ?? '', /^interrupted/);
+    // The host's run list is the news: the trainer came back.
+    await send(page, { type: 'runs', runs: RUNS, activeId: 'run-a' });
+    assert.equal(await page.locator('#stop-run').evaluate((e) => e.hasAttribute('disabled')), false);
+    assert.match((await page.locator('#run-status').textContent()) ?? '', /^running/);
+    await done(page);
+  });
+
+  test('a chart scrolled out of view keeps its label current, and is drawn to the last step once back', async () => {
+    const page = await h.open('dashboard', { height: 700 });
+    await send(page, { type: 'runs', runs: RUNS, activeId: 'run-a' }, resetMessage('run-a', 1500));
+    // Scrolled down to the reliability diagram, the loss chart is far above the view.
+    await reveal(page, '#reliability');
+    const added = rows(1500, 1600);
+    await send(page, { type: 'append', runId: 'run-a', series: added });
+    const last = (name: string) => formatValue(decodeNumber(added[name].values[added[name].values.length - 1]));
+    const expected = [`loss ${last('loss')}`, `loss/val ${last('loss/val')}`];
+    const labels = () => page.locator('figure[data-panel="loss"] .panel-latest .latest').evaluateAll((els) => els.map((e) => e.textContent));
+    assert.notEqual((await dataset(page, 'figure[data-panel="loss"]')).xMax, '1599', 'the off-screen chart was drawn: this test needs it skipped');
+    assert.deepEqual(await labels(), expected, 'the label of an off-screen chart is current');
+    await page.locator('figure[data-panel="loss"]').scrollIntoViewIfNeeded();
+    assert.deepEqual(await labels(), expected, 'the label is current the moment it shows');
+    await reveal(page, 'figure[data-panel="loss"]');
+    assert.equal((await dataset(page, 'figure[data-panel="loss"]')).xMax, '1599');
     await done(page);
   });
 

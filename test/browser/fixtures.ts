@@ -1,6 +1,8 @@
 // Synthetic runs as the host would send them: deterministic series with the metrics the trainer
-// logs, a NaN, alerts (one quoting a hostile string), reliability bins.
-import type { Alert, HostToWebview, ReliabilityBins, RunListItem, SeriesPoints } from '../../webview/contract';
+// logs, a NaN (spelled "NaN", as the host encodes it for JSON), alerts (one quoting a hostile
+// string), reliability bins.
+import { encodeNumber } from '../../src/protocol/numbers';
+import type { Alert, HostToWebview, MetricRoles, ReliabilityBins, RunListItem, SeriesPoints } from '../../webview/contract';
 
 export const HOSTILE = '<img src=x onerror=alert(1)>';
 
@@ -24,7 +26,7 @@ export function rows(from: number, to: number, options: { nanAt?: number[]; seed
   const add = (name: string, step: number, value: number) => {
     const s = (out[name] ??= { steps: [], values: [] });
     s.steps.push(step);
-    s.values.push(value);
+    s.values.push(encodeNumber(value));
   };
   for (let step = from; step < to; step++) {
     const loss = 2.3 * Math.exp(-step / 400) + 0.25 + 0.08 * (rand() - 0.5);
@@ -70,7 +72,7 @@ export const ALERTS: Alert[] = [
   alert({ id: 'sa:710', kind: 'sa-collapse', severity: 'warning', step: 710, metric: 'sa/min_sign_diversity', message: `layer ${HOSTILE} lost its sign diversity`, values: { 'sa/min_sign_diversity': 0.12 } }),
 ];
 
-export function reliability(step: number, shift = 0): ReliabilityBins {
+export function reliability(step: number, shift = 0): ReliabilityBins<number> {
   const edges = Array.from({ length: 11 }, (_, i) => i / 10);
   const confidence = edges.slice(0, 10).map((e) => e + 0.05);
   const accuracy = confidence.map((c, i) => Math.max(0, Math.min(1, c - 0.08 * (i / 9) - shift)));
@@ -78,6 +80,9 @@ export function reliability(step: number, shift = 0): ReliabilityBins {
   return { step, edges, confidence, accuracy, counts };
 }
 
+/** What the host says of a run logging the canonical names: each role is its own metric. */
+export const ROLES: MetricRoles = { loss: 'loss', 'loss/val': null, lr: null, grad_norm: 'grad_norm' };
+
 export function resetMessage(runId: string, to: number, extra: Partial<Extract<HostToWebview, { type: 'reset' }>> = {}): HostToWebview {
-  return { type: 'reset', runId, status: 'running', series: rows(0, to, { nanAt: [420] }), alerts: ALERTS, reliability: reliability(to), ...extra };
+  return { type: 'reset', runId, status: 'running', series: rows(0, to, { nanAt: [420] }), alerts: ALERTS, reliability: reliability(to), roles: ROLES, ...extra };
 }

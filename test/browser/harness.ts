@@ -1,14 +1,16 @@
-// Serves the webview bundles to real headless Chromium the way VS Code does: the same HTML shell as
-// src/vscode/webviewHtml.ts (nonce CSP: default-src 'none'; img/style/font from the "cspSource",
-// scripts only with the nonce), the body markup the host renders (webview/*/markup.ts), theme
+// Serves the webview bundles to real headless Chromium the way VS Code does: the product's HTML shell
+// itself (src/view/webviewShell.ts, as src/vscode/webviewHtml.ts renders it: nonce CSP with
+// default-src 'none', img/style/font from the "cspSource", the csp-nonce meta), the body markup the
+// host renders (webview/*/markup.ts), and a preload script that stands in for VS Code's: theme
 // variables on the body's vscode-* class, and an acquireVsCodeApi() that records what the view
-// posts and keeps its state across reloads (as JSON, like VS Code).
+// posts and keeps its state across reloads. Messages both ways go through JSON, as in VS Code.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { webviewShell } from '../../src/view/webviewShell';
 import { DASHBOARD_MARKUP, DASHBOARD_SCRIPT, DASHBOARD_STYLE } from '../../webview/dashboard/markup';
 import { LIVE_MARKUP, LIVE_SCRIPT, LIVE_STYLE } from '../../webview/live/markup';
 import type { HostToWebview, WebviewToHost } from '../../webview/contract';
@@ -127,10 +129,18 @@ function themeCss(): string {
   return `body.view-live { background: var(--vscode-sideBar-background); }\nbody.view-dashboard { background: var(--vscode-editor-background); }\nbody {\n  --vscode-font-family: "DejaVu Sans", system-ui, sans-serif;\n  --vscode-font-size: 13px;\n  --vscode-font-weight: normal;\n}\n${blocks.join('\n')}\n`;
 }
 
-// Runs before the bundle, as VS Code's own preload does: acquireVsCodeApi() (once per page),
-// posted messages recorded, state kept in sessionStorage as JSON (it survives page.reload()), CSP
-// violations and message receipt recorded for the tests.
+// Runs before the bundle (the shell's preload script), as VS Code's own preload does: the theme's
+// class and data attributes on <body> (from the page's ?theme=), acquireVsCodeApi() (once per
+// page), posted messages recorded through JSON, state kept in sessionStorage as JSON (it survives
+// page.reload()), CSP violations and message receipt recorded for the tests.
 const HARNESS_JS = `(() => {
+  const BODY_CLASS = ${JSON.stringify(BODY_CLASS)};
+  const theme = new URLSearchParams(location.search).get('theme') || 'dark';
+  const view = location.pathname.split('/').pop();
+  const themeClass = BODY_CLASS[theme] || BODY_CLASS.dark;
+  document.body.classList.add(themeClass, 'view-' + view);
+  document.body.dataset.vscodeThemeKind = themeClass;
+  document.body.dataset.vscodeThemeId = 'harness-' + theme;
   const KEY = 'lossradar-harness-state';
   const h = { posted: [], violations: [], received: 0 };
   window.__harness = h;
@@ -143,7 +153,7 @@ const HARNESS_JS = `(() => {
     if (acquired) throw new Error('An instance of the VS Code API has already been acquired');
     acquired = true;
     return Object.freeze({
-      postMessage: (message) => { h.posted.push(structuredClone(message)); },
+      postMessage: (message) => { h.posted.push(JSON.parse(JSON.stringify(message))); },
       getState: () => { const s = sessionStorage.getItem(KEY); return s === null ? undefined : JSON.parse(s); },
       setState: (state) => { sessionStorage.setItem(KEY, JSON.stringify(state)); return state; },
     });
@@ -201,9 +211,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     };
     const view = /^\/view\/(live|dashboard)$/.exec(url.pathname);
     if (view) {
-      const name = view[1] as ViewName;
-      const theme = (url.searchParams.get('theme') ?? 'dark') as ThemeName;
-      return send('text/html', page(baseUrl, name, BODY_CLASS[theme] ?? BODY_CLASS.dark, theme));
+      return send('text/html', page(baseUrl, view[1] as ViewName));
     }
     if (url.pathname === '/favicon.ico') {
       res.writeHead(204);
@@ -238,20 +246,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 }
 
-function page(cspSource: string, view: ViewName, bodyClass: string, theme: ThemeName): string {
-  const nonce = randomBytes(16).toString('base64');
-  const csp = ["default-src 'none'", `img-src ${cspSource} data:`, `style-src ${cspSource}`, `font-src ${cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
+/** The view's page: the product's shell, plus the harness's theme stylesheet and preload script. */
+function page(cspSource: string, view: ViewName): string {
   const v = VIEWS[view];
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${cspSource}/theme.css">
-<link rel="stylesheet" href="${cspSource}/media/${v.style}">
-</head><body class="${bodyClass} view-${view}" data-vscode-theme-kind="${bodyClass}" data-vscode-theme-id="harness-${theme}">${v.body}
-<script nonce="${nonce}" src="${cspSource}/harness.js"></script>
-<script nonce="${nonce}" src="${cspSource}/dist/webview/${v.script}"></script>
-</body></html>`;
+  return webviewShell({
+    cspSource,
+    nonce: randomBytes(16).toString('base64'),
+    scriptUri: `${cspSource}/dist/webview/${v.script}`,
+    styleUri: `${cspSource}/media/${v.style}`,
+    body: v.body,
+    extraStyleUris: [`${cspSource}/theme.css`],
+    preloadScriptUris: [`${cspSource}/harness.js`],
+  });
 }
 
 interface HarnessWindow {
@@ -260,15 +266,20 @@ interface HarnessWindow {
 
 let syncCounter = 0;
 
-/** Sends host messages (as the host's postMessage would) and waits until the view handled them and drew. */
+/**
+ * Sends host messages as VS Code delivers them, through JSON (where NaN and ±Infinity become
+ * null: the host must encode them, docs/protocol.md "Webviews"), and waits until the view handled
+ * them and drew. page.evaluate alone would hand them over with NaN intact, and the tests would pass
+ * where the product fails.
+ */
 export async function send(page: Page, ...messages: HostToWebview[]): Promise<void> {
   const n = ++syncCounter;
   await page.evaluate(
     ({ messages, n }) => {
-      for (const m of messages) window.postMessage(m, '*');
+      for (const m of messages) window.postMessage(JSON.parse(m), '*');
       window.postMessage({ type: '__harness_sync', n }, '*');
     },
-    { messages, n },
+    { messages: messages.map((m) => JSON.stringify(m)), n },
   );
   await page.waitForFunction((n) => (window as unknown as HarnessWindow).__harness.received >= n, n);
   await idle(page);
@@ -301,18 +312,9 @@ export async function cspViolations(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as HarnessWindow).__harness.violations);
 }
 
-/**
- * The one violation the toolkit causes under the host's CSP: FAST probes `:focus-visible` support
- * by inserting a <style> element (fast-web-utilities canUseFocusVisible), which `style-src` without
- * a nonce blocks; FAST then falls back to `:focus`. Anything else is a bug.
- */
-export function isToolkitProbe(text: string): boolean {
-  return /^style-src-elem inline at .*\/dist\/webview\/(live|dashboard)\.js:/.test(text) || /^console: Applying inline style violates the following Content Security Policy directive 'style-src /.test(text);
-}
-
-/** CSP violations, page errors and console errors, less the toolkit's known probe. */
+/** CSP violations, page errors and console errors: under the product's CSP there should be none. */
 export async function unexpectedProblems(page: Page): Promise<string[]> {
-  return [...(await cspViolations(page)), ...pageErrors(page)].filter((t) => !isToolkitProbe(t));
+  return [...(await cspViolations(page)), ...pageErrors(page)];
 }
 
 export interface CanvasStats {

@@ -5,7 +5,9 @@ import { mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { isWebviewToHost, type WebviewToHost } from '../../webview/contract';
-import { ALERTS, HOSTILE, RUNS, resetMessage, rows } from './fixtures';
+import { decodeNumber } from '../../src/protocol/numbers';
+import { formatValue } from '../../webview/shared/format';
+import { alert, ALERTS, HOSTILE, ROLES, RUNS, resetMessage, rows } from './fixtures';
 import { canvasStats, idle, posted, reveal, RESULTS, send, startHarness, THEMES, unexpectedProblems, type Harness } from './harness';
 
 let h: Harness;
@@ -20,8 +22,8 @@ after(async () => {
   await h?.close();
 });
 
-async function open(theme: 'dark' | 'light' | 'high-contrast' = 'dark'): Promise<Page> {
-  const page = await h.open('live', { theme });
+async function open(theme: 'dark' | 'light' | 'high-contrast' = 'dark', size: { width?: number; height?: number } = {}): Promise<Page> {
+  const page = await h.open('live', { theme, ...size });
   const opened: string[] = [];
   dialogs.set(page, opened);
   page.on('dialog', (d) => {
@@ -46,6 +48,9 @@ const panel = (page: Page, id: string): Promise<Record<string, string>> =>
     const el = document.querySelector(`figure[data-panel="${id}"]`) as HTMLElement;
     return { ...(el.dataset as Record<string, string>), hidden: String(el.hidden) };
   }, id);
+
+/** The texts of a panel's latest-value labels, one per line. */
+const latest = (page: Page, id: string): Promise<(string | null)[]> => page.locator(`figure[data-panel="${id}"] .panel-latest .latest`).evaluateAll((els) => els.map((e) => e.textContent));
 
 describe('sidebar', () => {
   test('posts ready, then shows the empty state for no runs', async () => {
@@ -181,7 +186,7 @@ describe('sidebar', () => {
     // Deltas continue on the restored series; a reset replaces everything.
     await send(page, { type: 'append', runId: 'run-a', series: rows(1000, 1010) });
     assert.equal((await panel(page, 'grad')).xMax, '1009');
-    await send(page, { type: 'reset', runId: 'run-c', status: 'failed', series: { loss: { steps: [0, 1, 2], values: [1, 0.5, 0.25] } }, alerts: [], reliability: null });
+    await send(page, { type: 'reset', runId: 'run-c', status: 'failed', series: { loss: { steps: [0, 1, 2], values: [1, 0.5, 0.25] } }, alerts: [], reliability: null, roles: ROLES });
     assert.equal(await page.locator('#alerts .alert').count(), 0);
     assert.equal((await panel(page, 'grad')).hidden, 'true');
     assert.equal((await panel(page, 'loss')).points, '3');
@@ -211,8 +216,100 @@ describe('sidebar', () => {
     await done(page);
   });
 
+  test('a panel scrolled out of view keeps its label current, and draws every point once back', async () => {
+    const page = await open('dark', { height: 420 });
+    await send(page, { type: 'runs', runs: RUNS.slice(0, 1), activeId: 'run-a' }, resetMessage('run-a', 200));
+    // Scrolled down to the last chart, the loss chart is far above the view.
+    await reveal(page, 'figure[data-panel="gpu-mem"]');
+    const added = rows(200, 300);
+    await send(page, { type: 'append', runId: 'run-a', series: added });
+    const last = (name: string) => formatValue(decodeNumber(added[name].values[added[name].values.length - 1]));
+    const expected = [`loss ${last('loss')}`, `loss/val ${last('loss/val')}`];
+    assert.notEqual((await panel(page, 'loss')).xMax, '299', 'the off-screen chart was drawn: this test needs it skipped');
+    assert.deepEqual(await latest(page, 'loss'), expected, 'the label of an off-screen panel is current');
+    await page.locator('figure[data-panel="loss"]').scrollIntoViewIfNeeded();
+    assert.deepEqual(await latest(page, 'loss'), expected, 'the label is current the moment it shows');
+    await reveal(page, 'figure[data-panel="loss"]');
+    const shown = await panel(page, 'loss');
+    assert.equal(shown.xMax, '299');
+    assert.equal(shown.points, String(300 + 30), 'no point was lost while it was off screen (300 loss, 30 val loss)');
+    await done(page);
+  });
+
+  test('many alerts: one line each, the newest few with an expander, so the loss chart stays in view; a click or Enter expands one', async () => {
+    const height = 560;
+    const page = await open('dark', { height });
+    const long = 'the loss rose to 14.2, 9.1 times its rolling median of 1.56 (z = 48 robust standard deviations), after the learning rate warmed up';
+    const many = Array.from({ length: 10 }, (_, i) => alert({ id: `loss-spike:loss:${100 + i}`, step: 100 + i * 10, message: `${long} (${i})`, severity: i === 0 ? 'critical' : 'warning' }));
+    await send(page, { type: 'runs', runs: RUNS.slice(0, 1), activeId: 'run-a' }, resetMessage('run-a', 300, { alerts: many }));
+    const lossInView = async () => {
+      const box = await page.locator('figure[data-panel="loss"] canvas').boundingBox();
+      assert.ok(box && box.y >= 0 && box.y + box.height <= height, `the loss chart is out of view: ${JSON.stringify(box)}`);
+    };
+    await lossInView();
+    const items = page.locator('#alerts .alert');
+    assert.equal(await items.count(), 10, 'every open alert is in the list');
+    const shown = page.locator('#alerts .alert:visible');
+    assert.equal(await shown.count(), 3);
+    // Critical first, then the newest warnings.
+    assert.deepEqual(await shown.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.alertId)), ['loss-spike:loss:100', 'loss-spike:loss:109', 'loss-spike:loss:108']);
+    const first = shown.first();
+    const toggle = first.locator('.alert-toggle');
+    assert.deepEqual(await toggle.evaluate((e) => [...e.querySelectorAll('span')].map((s) => s.textContent)), ['Critical', 'loss-spike', 'step 100', `${long} (0)`]);
+    const oneLine = (await toggle.boundingBox())!.height;
+    assert.ok(oneLine < 26, `a collapsed alert takes ${oneLine}px`);
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    assert.equal(await first.locator('.alert-details').isVisible(), false);
+
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    assert.equal(await first.locator('.alert-details').isVisible(), true);
+    assert.match((await first.locator('.alert-details').textContent()) ?? '', /loss · step 100/);
+    assert.ok((await toggle.boundingBox())!.height > oneLine * 1.5, 'the expanded alert shows its whole message');
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+
+    // The keyboard: an alert is a button, Enter expands it.
+    const second = shown.nth(1).locator('.alert-toggle');
+    await second.focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await second.getAttribute('aria-expanded'), 'true');
+    // A new alert re-renders the list: what was expanded stays so.
+    await send(page, { type: 'alerts', runId: 'run-a', alerts: [alert({ id: 'loss-spike:loss:200', step: 200 })] });
+    assert.equal(await page.locator('#alerts .alert[data-alert-id="loss-spike:loss:109"] .alert-toggle').getAttribute('aria-expanded'), 'true');
+    await lossInView();
+
+    const more = page.locator('#alerts .alert-more');
+    assert.equal(await more.textContent(), '8 more');
+    assert.equal(await more.getAttribute('aria-expanded'), 'false');
+    await more.click();
+    assert.equal(await more.getAttribute('aria-expanded'), 'true');
+    assert.equal(await shown.count(), 11);
+    await lossInView();
+    await page.screenshot({ path: `${RESULTS}/sidebar-alerts.png` });
+    await more.click();
+    assert.equal(await shown.count(), 3);
+    await done(page);
+  });
+
   test('everything the sidebar posted matches the contract', () => {
     assert.ok(allPosted.length >= 8);
     for (const m of allPosted) assert.ok(isWebviewToHost(m), JSON.stringify(m));
+  });
+  test('a run that logs train_loss: the loss chart draws it and its title says so; a validation loss joins when its role is taken', async () => {
+    const page = await open();
+    const steps = Array.from({ length: 50 }, (_, i) => i);
+    const series = { train_loss: { steps, values: steps.map((s) => 2 / (1 + s)) }, learning_rate: { steps, values: steps.map(() => 0.1) } };
+    await send(page, { type: 'runs', runs: RUNS.slice(0, 1), activeId: 'run-a' }, { type: 'reset', runId: 'run-a', status: 'running', series, alerts: [], reliability: null, roles: { loss: 'train_loss', 'loss/val': null, lr: 'learning_rate', grad_norm: null } });
+    assert.equal((await panel(page, 'loss')).points, '50');
+    assert.equal(await page.locator('figure[data-panel="loss"] .panel-title').textContent(), 'Loss (train_loss)');
+    await send(
+      page,
+      { type: 'roles', runId: 'run-a', roles: { loss: 'train_loss', 'loss/val': 'val_loss', lr: 'learning_rate', grad_norm: null } },
+      { type: 'append', runId: 'run-a', series: { val_loss: { steps: [10, 20], values: [1.5, 1.2] } } },
+    );
+    assert.equal((await panel(page, 'loss')).lines, '2');
+    assert.equal(await page.locator('figure[data-panel="loss"] .panel-title').textContent(), 'Loss (train_loss, val_loss)');
+    await done(page);
   });
 });

@@ -41,6 +41,8 @@ export async function startCodeServer(cache: string, python: string): Promise<Co
       'lossradar.pythonPath': python,
       // `python train.py` in the terminal is the venv's python, as a user's activated environment would be.
       'terminal.integrated.env.linux': { PATH: `${path.dirname(python)}:${process.env.PATH}` },
+      // The terminal's suggestion widget takes the Enter that should run a typed command.
+      'terminal.integrated.suggest.enabled': false,
       'workbench.startupEditor': 'none',
       'workbench.tips.enabled': false,
       'security.workspace.trust.enabled': false,

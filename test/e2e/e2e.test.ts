@@ -73,8 +73,11 @@ describe('Loss Radar in a real VS Code', { timeout: 600_000 }, () => {
     await snap('container');
   }));
 
+  let divergeRunId = '';
+
   test('Launch Experiment runs lm-diverge: charts grow, the alert reaches the sidebar and the Problems panel', step('launch-experiment-runs-lm-diverge-charts', async () => {
     const runId = await launch('lm-diverge-fast');
+    divergeRunId = runId;
     const live = await liveFrame();
     await live.waitForFunction(() => (document.querySelector('#run-status')?.textContent ?? '').includes('lm-diverge-fast'), undefined, { timeout: 60_000 });
     const countAt = async () => rowsOf(runId).length;
@@ -100,6 +103,33 @@ describe('Loss Radar in a real VS Code', { timeout: 600_000 }, () => {
     await snap('problems-panel');
   }));
 
+  test('the step where the loss became NaN is a marker in the sidebar, its label in the error colour, never a 0', step('nan-step-is-a-marker', async () => {
+    const nonFinite = (v: unknown) => v === 'NaN' || v === 'Infinity' || v === '-Infinity';
+    let at: number | undefined;
+    for (let i = 0; i < 1200 && at === undefined; i++) {
+      at = wb.runRows<{ step: number; loss?: unknown }>(server, divergeRunId).find((r) => nonFinite(r.loss))?.step;
+      if (at === undefined) await page.waitForTimeout(200);
+    }
+    assert.ok(at !== undefined, 'lm-diverge reached a non-finite loss');
+    // VS Code hands webview messages over as JSON: this is where a NaN once arrived as null, drawn as 0.
+    const live = await liveFrame();
+    await live.waitForFunction(() => Number(document.querySelector<HTMLElement>('figure[data-panel="loss"]')?.dataset.nonfinite ?? 0) > 0, undefined, { timeout: 30_000 });
+    const loss = await live.evaluate(() => {
+      const fig = document.querySelector<HTMLElement>('figure[data-panel="loss"]')!;
+      const label = fig.querySelector<HTMLElement>('.panel-latest .latest')!;
+      const probe = document.body.appendChild(document.createElement('span'));
+      probe.style.color = 'var(--vscode-errorForeground)';
+      const error = getComputedStyle(probe).color;
+      probe.remove();
+      return { label: label.textContent, nonfinite: label.classList.contains('nonfinite'), colour: getComputedStyle(label).color, error };
+    });
+    await snap('nan-step-marker');
+    // A NaN that arrived as null would be a plain point at 0: no marker, and a label reading 0.
+    assert.match(loss.label ?? '', /NaN|∞/);
+    assert.ok(loss.nonfinite, 'the label is marked non-finite');
+    assert.equal(loss.colour, loss.error, 'the label is in the theme’s error colour');
+  }));
+
   test('python train.py in the integrated terminal shows up live with no configuration, its alert on the logging line', step('python-train-py-in-the-integrated-termin', async () => {
     await page.keyboard.press('Control+Backquote');
     await page.locator('.terminal-wrapper').first().waitFor({ timeout: 30_000 });
@@ -107,6 +137,7 @@ describe('Loss Radar in a real VS Code', { timeout: 600_000 }, () => {
     // As a user with an activated virtual environment would: nothing about Loss Radar is set by hand.
     await page.keyboard.type(`source ${path.dirname(path.dirname(python!))}/bin/activate && python train.py\n`);
     const runId = await runIdByName('e2e-train');
+    terminalRuns.push(runId);
     const live = await liveFrame();
     await live.waitForFunction(() => (document.querySelector('#run-status')?.textContent ?? '').includes('e2e-train'), undefined, { timeout: 60_000 });
     await snap('terminal-run-live');
@@ -125,6 +156,133 @@ describe('Loss Radar in a real VS Code', { timeout: 600_000 }, () => {
     await page.locator('.squiggly-warning, .squiggly-error').first().waitFor({ timeout: 30_000 });
     await snap(`decoration-line-${line}`);
     assert.ok(metaOf(runId).name === 'e2e-train');
+  }));
+
+  /** Runs started from the terminal: a command typed while one still runs would reach its shell as a paste, never run. */
+  const terminalRuns: string[] = [];
+  const alive = (pid: number | null | undefined) => {
+    if (!pid) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  /**
+   * Types a command into a new integrated terminal with the virtual environment activated, as a
+   * user opening one would. A fresh shell each time: a shell that ran a script stopped from the
+   * editor was seen to take the next typed line as a highlighted paste and never run it.
+   */
+  async function inTerminal(command: string): Promise<void> {
+    for (let i = 0; i < 600 && terminalRuns.some((id) => alive(wb.runMeta(server, id)?.pid)); i++) await page.waitForTimeout(100);
+    const before = await page.locator('.terminal-wrapper').count();
+    await palette('Terminal: Create New Terminal');
+    for (let i = 0; i < 100 && (await page.locator('.terminal-wrapper').count()) <= before; i++) await page.waitForTimeout(100);
+    const terminal = page.locator('.terminal-wrapper.active .xterm-screen').first();
+    await terminal.waitFor({ timeout: 30_000 });
+    // The new shell's prompt, before anything is typed into it.
+    await page.waitForTimeout(2000);
+    await terminal.click();
+    await page.keyboard.type(`source ${path.dirname(path.dirname(python!))}/bin/activate && ${command}`);
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter');
+  }
+
+  /** Starts `python SCRIPT` in the terminal; resolves with the id of the run named `name` it made, once that has `rows` rows. */
+  async function scriptFromTerminal(script: string, name: string, rows: number): Promise<string> {
+    const before = new Set(wb.runDirs(server, name));
+    await inTerminal(`python ${script}`);
+    let runId: string | undefined;
+    for (let i = 0; i < 900 && !runId; i++) {
+      runId = wb.runDirs(server, name).find((d) => !before.has(d));
+      if (!runId) await page.waitForTimeout(100);
+    }
+    assert.ok(runId, `python ${script} made a run`);
+    terminalRuns.push(runId);
+    for (let i = 0; i < 600 && rowsOf(runId).length < rows; i++) await page.waitForTimeout(100);
+    return runId;
+  }
+
+  const trainFromTerminal = (rows: number) => scriptFromTerminal('train.py', 'e2e-train', rows);
+
+  const statusBarText = () => page.locator('.statusbar-item', { hasText: 'e2e-train' }).first().innerText({ timeout: 10_000 });
+  const problemRows = async () => page.locator('.markers-panel .monaco-list-row', { hasText: 'e2e-train' }).allInnerTexts();
+
+  test('a rerun of the script replaces its diagnostics: the Problems panel and the line show the newest run only', step('a-rerun-replaces-its-diagnostics', async () => {
+    const previous = wb.runDirs(server, 'e2e-train').sort().pop()!;
+    for (let i = 0; i < 600 && metaOf(previous).status === 'running'; i++) await page.waitForTimeout(200);
+    const runId = await trainFromTerminal(1);
+    for (let i = 0; i < 900 && metaOf(runId).status === 'running'; i++) await page.waitForTimeout(200);
+    assert.equal(metaOf(runId).status, 'completed');
+    // The last delta reaches every view: the status bar and the sidebar end on the run's last step.
+    const lastStep = Math.max(...rowsOf(runId).map((r) => r.step));
+    const ended = new RegExp(`e2e-train · completed · step ${lastStep} · loss `);
+    for (let i = 0; i < 50 && !ended.test(await statusBarText()); i++) await page.waitForTimeout(100);
+    assert.match(await statusBarText(), ended);
+    const live = await liveFrame();
+    await live.waitForFunction((step) => (document.querySelector('#run-status')?.textContent ?? '').includes(`step ${step}`), lastStep, { timeout: 10_000 });
+    // What the newest run still has open, on lines of train.py: exactly what the editor must show.
+    const records = wb.runRecords<{ id: string; step: number; state: string; source?: { file: string } }>(server, runId, 'alerts.jsonl');
+    const open = new Map<string, number>();
+    for (const r of records) if (r.state === 'open' && r.source?.file.endsWith('train.py')) open.set(r.id, r.step); else open.delete(r.id);
+    await page.keyboard.press('Control+Shift+M');
+    // Only this script's entries, in a panel tall enough to list them all (the list renders what is in view).
+    await page.locator('.markers-panel-action-filter input, .viewpane-filter input').first().fill('e2e-train');
+    await palette('View: Toggle Maximized Panel');
+    await page.waitForTimeout(2000);
+    const rows = await problemRows();
+    await snap('problems-after-rerun');
+    await palette('View: Toggle Maximized Panel');
+    await page.locator('.markers-panel-action-filter input, .viewpane-filter input').first().fill('');
+    assert.equal(rows.length, open.size, `Problems lists ${rows.length} entries for ${open.size} open alerts of the newest run:\n${rows.join('\n')}`);
+    for (const step of open.values()) assert.ok(rows.some((r) => r.includes(`step ${step}:`)), `the open alert at step ${step} is listed`);
+  }));
+
+  test('Stop Run on a script started in the terminal records it as stopped, though the script calls finish()', step('stop-run-on-a-terminal-script', async () => {
+    const runId = await trainFromTerminal(20);
+    await palette('Loss Radar: Stop Run');
+    const quick = page.locator('.quick-input-list .monaco-list-row', { hasText: runId });
+    await quick.first().waitFor({ timeout: 5000 }).then(() => quick.first().click()).catch(() => undefined);
+    for (let i = 0; i < 300 && metaOf(runId).status === 'running'; i++) await page.waitForTimeout(100);
+    assert.equal(metaOf(runId).status, 'stopped');
+    await page.locator('.monaco-list-row[aria-label*="stopped"]').first().waitFor({ timeout: 30_000 });
+    await snap('terminal-run-stopped');
+  }));
+
+  test('a script killed with SIGKILL is interrupted in meta.json, the sidebar, the Runs tree and the status bar', step('a-killed-script-is-interrupted', async () => {
+    const runId = await trainFromTerminal(20);
+    const live = await liveFrame();
+    await live.waitForFunction(() => (document.querySelector('#run-status')?.textContent ?? '').includes('running'), undefined, { timeout: 30_000 });
+    const pid = metaOf(runId).pid;
+    assert.ok(pid, 'the run recorded its trainer’s pid');
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && metaOf(runId).status === 'running'; i++) await page.waitForTimeout(100);
+    assert.equal(metaOf(runId).status, 'interrupted', 'meta.json');
+    await live.waitForFunction(() => (document.querySelector('#run-status')?.textContent ?? '').includes('interrupted'), undefined, { timeout: 10_000 });
+    await page.locator('.monaco-list-row[aria-label*="e2e-train, interrupted"]').first().waitFor({ timeout: 10_000 });
+    const interrupted = /e2e-train · interrupted · step \d+/;
+    for (let i = 0; i < 50 && !interrupted.test(await statusBarText()); i++) await page.waitForTimeout(100);
+    assert.match(await statusBarText(), interrupted);
+    await snap('killed-script-interrupted');
+    // Nothing is running now: Stop Run says so rather than "not connected".
+    await palette('Loss Radar: Stop Run');
+    await page.locator('.notification-list-item-message', { hasText: 'no run is running' }).first().waitFor({ timeout: 10_000 });
+  }));
+
+  test('a Lightning script from the terminal, logging train_loss and lr-SGD, shows up live with its loss chart and its warnings', step('lightning-script-from-the-terminal', async () => {
+    const runId = await scriptFromTerminal('train_lightning.py', 'e2e-lightning', 1);
+    const live = await liveFrame();
+    await live.waitForFunction(() => (document.querySelector('#run-status')?.textContent ?? '').includes('e2e-lightning'), undefined, { timeout: 60_000 });
+    await live.waitForFunction(() => Number(document.querySelector<HTMLElement>('figure[data-panel="loss"]')?.dataset.points ?? 0) > 10, undefined, { timeout: 60_000 });
+    assert.equal(await live.locator('figure[data-panel="loss"] .panel-title').textContent(), 'Loss (train_loss)', 'the chart says which metric it draws');
+    await live.waitForSelector('.alert', { timeout: SLOW });
+    const alerts = wb.runRecords<{ metric: string; state: string }>(server, runId, 'alerts.jsonl');
+    assert.ok(alerts.some((a) => a.state === 'open' && a.metric === 'train_loss'), `warnings judge train_loss: ${JSON.stringify(alerts.map((a) => a.metric))}`);
+    await snap('lightning-run-live');
+    for (let i = 0; i < 600 && metaOf(runId).status === 'running'; i++) await page.waitForTimeout(200);
+    assert.equal(metaOf(runId).status, 'completed');
   }));
 
   test('Stop Run ends a second run and the tree shows it stopped', step('stop-run-ends-a-second-run-and-the-tree', async () => {

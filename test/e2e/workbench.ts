@@ -80,8 +80,13 @@ export function runDirs(server: CodeServer, name: string): string[] {
 
 /** The rows the store has written for a run so far (none before its first flush). */
 export function runRows<T = { step: number; time: number; seq?: number }>(server: CodeServer, runId: string): T[] {
+  return runRecords<T>(server, runId, 'metrics.jsonl');
+}
+
+/** The records of one of a run's JSON-lines files (alerts.jsonl, events.jsonl), none before its first flush. */
+export function runRecords<T>(server: CodeServer, runId: string, file: string): T[] {
   try {
-    return parseJsonLines<T>(readFileSync(path.join(server.runsDir, runId, 'metrics.jsonl'), 'utf8')).items;
+    return parseJsonLines<T>(readFileSync(path.join(server.runsDir, runId, file), 'utf8')).items;
   } catch {
     return [];
   }

@@ -238,6 +238,20 @@ describe('hub', () => {
     await t.close();
   });
 
+  test('a run stopped from the editor is recorded as stopped when its script then finishes it as completed', async () => {
+    const t = await TestTrainer.connect(hub.url, hub.token);
+    const { runId } = await t.hello('stopped-by-user');
+    const command = t.next('command');
+    assert.equal(hub.sendCommand(runId, 'stop'), true);
+    await command;
+    // What the SDK does on a stop: the loop breaks and the script calls finish().
+    const status = new Promise<string>((resolve) => hub.store.once('status', (run) => resolve(`${run.id}:${run.status}`)));
+    t.send({ type: 'end', status: 'completed' });
+    assert.equal(await status, `${runId}:stopped`);
+    await t.close();
+    await waitFor(() => JSON.parse(readFileSync(path.join(hub.store.dir, runId, 'meta.json'), 'utf8')).status === 'stopped' || undefined, 'meta.json saying stopped');
+  });
+
   test('an unsupported protocol version is refused clearly', async () => {
     const t = await TestTrainer.connect(hub.url, hub.token);
     const err = t.next('error');

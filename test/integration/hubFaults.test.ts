@@ -273,7 +273,7 @@ test('a trainer killed with SIGKILL is recorded as interrupted as soon as its pr
     const child = spawn(process.execPath, ['-e', script, hub.url, hub.token], { stdio: 'ignore' });
     const started = await new Promise<Run>((resolve) => hub.once('runStarted', (run) => resolve(run)));
     await waitFor(() => started.rowCount === 1 || undefined, 'the trainer’s first row');
-    const ended = new Promise<Run>((resolve) => hub.once('runEnded', (run) => resolve(run)));
+    const ended = new Promise<Run>((resolve) => store.once('status', (run) => resolve(run)));
     const killedAt = Date.now();
     child.kill('SIGKILL');
     const run = await ended;

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_SETTINGS } from '../../src/detect/settings';
 
@@ -21,9 +22,9 @@ test('the manifest runs where the GPU is, activates lazily and contributes the L
   assert.deepEqual(views.map((v: { id: string }) => v.id), ['lossradar.live', 'lossradar.runs']);
   assert.equal(views[0].type, 'webview');
   const titles = manifest.contributes.commands.filter((c: { category: string }) => c.category === 'Loss Radar').map((c: { title: string }) => c.title);
-  for (const t of ['Launch Experiment', 'Stop Run', 'Open Run Dashboard', 'Start Hub']) assert.ok(titles.includes(t), t);
+  for (const t of ['Launch Experiment', 'Stop Run', 'Open Run Dashboard', 'Open Logs…', 'Start Hub']) assert.ok(titles.includes(t), t);
   const settings = Object.keys(manifest.contributes.configuration.properties);
-  for (const s of ['lossradar.hub.port', 'lossradar.runsFolder']) assert.ok(settings.includes(s), s);
+  for (const s of ['lossradar.hub.port', 'lossradar.runsFolder', 'lossradar.notify.firstWarning', 'lossradar.metrics.loss', 'lossradar.metrics.lr']) assert.ok(settings.includes(s), s);
 });
 
 test('the VSIX holds the bundles, media and manifest, and no sources, tests, maps or node_modules', () => {
@@ -35,6 +36,35 @@ test('the VSIX holds the bundles, media and manifest, and no sources, tests, map
   }
   const stray = listing.filter((f) => /^(src|test|bench|scripts|webview|node_modules)\/|\.map$|\.ts$/.test(f));
   assert.deepEqual(stray, []);
+});
+
+test('the VSIX ships the SDK with its integrations and the reference trainer from dist/python', () => {
+  // `npm run package` fills dist/python with trainer/vendor.py (lossradar, lossradar_trainer, websockets):
+  // the same two packages copied into a scratch folder beside the manifest show what .vscodeignore lets in.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lossradar-vsix-'));
+  try {
+    for (const f of ['package.json', '.vscodeignore', 'README.md', 'LICENSE']) cpSync(path.join(root, f), path.join(dir, f));
+    for (const pkg of ['lossradar', 'lossradar_trainer']) {
+      cpSync(path.join(root, 'trainer', pkg), path.join(dir, 'dist', 'python', pkg), { recursive: true, filter: (src) => !src.includes('__pycache__') });
+    }
+    cpSync(path.join(root, 'trainer', 'lossradar'), path.join(dir, 'trainer', 'lossradar'), { recursive: true });
+    const listing = execFileSync(path.join(root, 'node_modules', '.bin', 'vsce'), ['ls', '--no-dependencies'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      .split('\n')
+      .filter(Boolean);
+    for (const f of [
+      'dist/python/lossradar/__init__.py',
+      'dist/python/lossradar/integrations/transformers.py',
+      'dist/python/lossradar/integrations/lightning.py',
+      'dist/python/lossradar/integrations/accelerate.py',
+      'dist/python/lossradar_trainer/train.py',
+      'dist/python/lossradar_trainer/experiments/lm-diverge.json',
+    ]) {
+      assert.ok(listing.includes(f), `${f} is packaged`);
+    }
+    assert.deepEqual(listing.filter((f) => f.startsWith('trainer/')), [], 'the sources stay out');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('every detector threshold is a VS Code setting with the detectors’ own default', () => {

@@ -70,11 +70,12 @@ test('alerts reach the view as they fire, and a snapshot carries the run’s ale
   const message = await waitFor(() => posted.find((p) => p.message.type === 'alerts')?.message as Extract<HostToWebview, { type: 'alerts' }> | undefined, 'an alerts message');
   assert.equal(message.alerts[0].kind, 'nonfinite');
   const append = await waitFor(() => posted.find((p) => p.message.type === 'append')?.message as Extract<HostToWebview, { type: 'append' }> | undefined, 'the rows');
-  assert.ok(Number.isNaN(append.series.loss.values[5]), 'NaN travels as NaN');
+  assert.equal(append.series.loss.values[5], 'NaN', 'NaN travels as the wire’s "NaN": JSON (VS Code’s postMessage) would make it null');
   posted.length = 0;
   await bridge.show(runId);
   const reset = posted.find((p) => p.message.type === 'reset')!.message as Extract<HostToWebview, { type: 'reset' }>;
   assert.deepEqual(reset.alerts.map((a) => a.kind), ['nonfinite']);
+  assert.equal(reset.alerts[0].values.loss, 'NaN', 'an alert read back from alerts.jsonl still says NaN');
   await trainer.close();
 });
 
@@ -91,5 +92,47 @@ test('reliability bins reach the view and a later snapshot', async (t) => {
   await bridge.show(runId);
   const reset = posted.filter((p) => p.message.type === 'reset').pop()!.message as Extract<HostToWebview, { type: 'reset' }>;
   assert.deepEqual(reset.reliability, bins);
+  await trainer.close();
+});
+
+test('a view hears its run’s status once per change: stopped, then running again when resumed', async (t) => {
+  const { hub, bridge, posted, close } = await setup();
+  t.after(close);
+  const trainer = await TestTrainer.connect(hub.url, hub.token);
+  const { runId } = await trainer.hello('status');
+  await bridge.show(runId);
+  posted.length = 0;
+  hub.sendCommand(runId, 'stop');
+  trainer.send({ type: 'end', status: 'completed' });
+  await trainer.close();
+  const statuses = () => posted.filter((p) => p.message.type === 'status').map((p) => (p.message as Extract<HostToWebview, { type: 'status' }>).status);
+  await waitFor(() => statuses().length === 1 || undefined, 'the status message');
+  const again = await TestTrainer.connect(hub.url, hub.token);
+  await again.hello('status', { runId });
+  await waitFor(() => statuses().length === 2 || undefined, 'the resumed status');
+  await new Promise((r) => setTimeout(r, 150));
+  assert.deepEqual(statuses(), ['stopped', 'running'], 'a disconnect alone says nothing: the status did not change');
+  const runs = posted.filter((p) => p.message.type === 'runs').at(-1)?.message as Extract<HostToWebview, { type: 'runs' }>;
+  assert.equal(runs.runs.find((r) => r.id === runId)?.status, 'running', 'the run list agrees');
+  await again.close();
+});
+
+test('a run that logs train_loss and learning_rate: the view is told their roles, and a role taken mid-run before its rows', async (t) => {
+  const { hub, bridge, posted, close } = await setup();
+  t.after(close);
+  const trainer = await TestTrainer.connect(hub.url, hub.token);
+  const { runId } = await trainer.hello('aliased');
+  const ack = trainer.next('ack');
+  trainer.send({ type: 'scalars', seq: 0, rows: [{ step: 0, values: { train_loss: 2, learning_rate: 0.1 } }] });
+  await ack;
+  await bridge.show(runId);
+  const reset = posted.find((p) => p.message.type === 'reset')!.message as Extract<HostToWebview, { type: 'reset' }>;
+  assert.deepEqual(reset.roles, { loss: 'train_loss', 'loss/val': null, lr: 'learning_rate', grad_norm: null });
+  posted.length = 0;
+  trainer.send({ type: 'scalars', seq: 1, rows: [{ step: 10, values: { val_loss: 2.5 } }] });
+  await waitFor(() => posted.some((p) => p.message.type === 'append') || undefined, 'the validation row');
+  const types = posted.map((p) => p.message.type);
+  assert.deepEqual(types.slice(0, 2), ['roles', 'append'], 'the role first, so the view keeps the series that arrives with it');
+  assert.equal((posted[0].message as Extract<HostToWebview, { type: 'roles' }>).roles['loss/val'], 'val_loss');
   await trainer.close();
 });

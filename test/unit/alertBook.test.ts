@@ -45,11 +45,35 @@ test('the hover shows the values around the alert step', () => {
   assert.deepEqual(valuesAround(steps, values, 0, 1), [[0, 0], [2, 20]]);
 });
 
-test('a new run of the same name replaces the older run’s alerts; other runs keep theirs', () => {
+test('a rerun of a script takes over its lines at its first row; the older run keeps its own alerts', () => {
   const book = new AlertBook();
+  const changes: number[] = [];
+  book.on('changed', () => changes.push(1));
+  book.started('old');
   book.apply('old', 'train', alert('a'));
-  book.apply('other', 'eval', alert('b'));
-  book.supersede('new', 'train');
-  assert.equal(book.hasOpen('old'), false);
-  assert.equal(book.hasOpen('other'), true);
+  book.apply('old', 'train', alert('b', { source: { file: '/w/model.py', line: 3 } }));
+  book.apply('other', 'eval', alert('c', { source: { file: '/w/eval.py', line: 5 } }));
+  book.started('new');
+  changes.length = 0;
+  book.logsFrom('new', '/w/train.py');
+  assert.equal(changes.length, 1, 'the editor redraws when a file changes hands');
+  assert.equal(book.byFile().has('/w/train.py'), false, 'the new run has not alerted: the old run’s diagnostics go');
+  assert.equal(book.byFile().get('/w/model.py')?.length, 1, 'a file the new run has not logged from keeps the old run’s');
+  assert.equal(book.byFile().get('/w/eval.py')?.length, 1, 'another script keeps its own');
+  assert.deepEqual(book.openFor('old').map((a) => a.id), ['a', 'b'], 'the old run’s own views still list its alerts');
+  book.apply('new', 'train', alert('d', { step: 30 }));
+  book.apply('old', 'train', alert('e', { step: 99 }));
+  assert.deepEqual(book.byFile().get('/w/train.py')!.map((e) => `${e.runId}:${e.alert.id}`), ['new:d'], 'a late alert of the older run does not take the lines back');
+});
+
+test('reruns never pile up on a line: one entry per open alert of the newest run', () => {
+  const book = new AlertBook();
+  for (let i = 0; i < 7; i++) {
+    const id = `run-${i}`;
+    book.started(id);
+    book.logsFrom(id, '/w/train.py');
+    book.apply(id, 'train', alert('loss-spike@10'));
+    book.apply(id, 'train', alert('grad-spike@12', { severity: 'warning', source: { file: '/w/train.py', line: 90 } }));
+  }
+  assert.deepEqual(book.byFile().get('/w/train.py')!.map((e) => e.runId), ['run-6', 'run-6']);
 });

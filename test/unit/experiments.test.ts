@@ -36,9 +36,9 @@ test('the command line: script or module, torchrun, GPUs, cwd', () => {
 
 test('built-in experiments come from the SDK’s experiments folder', async () => {
   const { dir, cleanup } = tempDir();
-  mkdirSync(path.join(dir, 'lossradar', 'experiments'), { recursive: true });
-  writeFileSync(path.join(dir, 'lossradar', 'experiments', 'lm-diverge.json'), JSON.stringify({ description: 'explodes' }));
-  writeFileSync(path.join(dir, 'lossradar', 'experiments', 'experiment.schema.json'), '{}');
+  mkdirSync(path.join(dir, 'lossradar_trainer', 'experiments'), { recursive: true });
+  writeFileSync(path.join(dir, 'lossradar_trainer', 'experiments', 'lm-diverge.json'), JSON.stringify({ description: 'explodes' }));
+  writeFileSync(path.join(dir, 'lossradar_trainer', 'experiments', 'experiment.schema.json'), '{}');
   const list = await builtInExperiments(dir);
   assert.deepEqual(list.map((e) => [e.experiment.name, e.experiment.description, e.experiment.args]), [['lm-diverge', 'explodes', ['--experiment', 'lm-diverge']]]);
   cleanup();

@@ -130,7 +130,7 @@ test('every log of a run starts on a fresh line after a torn one, so the next re
   resumed.append([{ step: 1, values: { loss: 0.5 } }], [1]);
   resumed.appendEvent({ type: 'event', level: 'info', message: 'after the crash' });
   resumed.appendDistribution({ type: 'distribution', step: 1, name: 'sa/l', edges: [0, 1], counts: [3] });
-  resumed.appendAlert({ id: 'a1', kind: 'loss-spike', closed: true });
+  resumed.appendAlert({ id: 'a1', kind: 'loss-spike', closed: true, values: {} });
   await resumed.flush();
   const read = (file: string) => parseJsonLines<Record<string, unknown>>(readFileSync(path.join(dir, 'torn-logs', file), 'utf8'));
   assert.deepEqual(read('metrics.jsonl').items.map((r) => r.step), [0, 1]);

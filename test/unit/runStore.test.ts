@@ -104,3 +104,18 @@ test('deleting a run removes its folder', async () => {
   assert.deepEqual(await store.list(), []);
   cleanup();
 });
+
+test('an alert’s non-finite values survive alerts.jsonl (JSON alone would store null)', async () => {
+  const { dir, cleanup } = tempDir();
+  const store = new RunStore(dir);
+  const { run } = await store.open({ name: 'alerting', pid: process.pid });
+  run.appendAlert({ id: 'nonfinite:loss@3', values: { loss: Number.NaN, ratio: Number.POSITIVE_INFINITY, low: Number.NEGATIVE_INFINITY, median: 2.5 } });
+  const [back] = await run.readAlerts<{ id: string; values: Record<string, number> }>();
+  assert.ok(Number.isNaN(back.values.loss));
+  assert.equal(back.values.ratio, Number.POSITIVE_INFINITY);
+  assert.equal(back.values.low, Number.NEGATIVE_INFINITY);
+  assert.equal(back.values.median, 2.5);
+  assert.match(readFileSync(path.join(run.dir, 'alerts.jsonl'), 'utf8'), /"loss":"NaN","ratio":"Infinity","low":"-Infinity"/);
+  await store.dispose();
+  cleanup();
+});

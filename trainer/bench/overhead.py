@@ -29,7 +29,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import lossradar
-from lossradar.models import CharTransformer
+from lossradar_trainer.models import CharTransformer
 
 MODELS: dict[str, dict[str, Any]] = {
     # the reference trainer's lm experiments
@@ -91,7 +91,7 @@ def main() -> int:
     data = torch.randint(vocab, (64, batch, block + 1), generator=g).to(device)
 
     tmp = tempfile.TemporaryDirectory()
-    mode = "auto" if "LOSSRADAR_URL" in __import__("os").environ else "local"
+    mode: lossradar.Mode = "auto" if "LOSSRADAR_URL" in __import__("os").environ else "local"
     run = lossradar.init(name=f"overhead-{args.model}", config=vars(args), mode=mode, dir=tmp.name, device=str(device))
     watcher = run.watch(model, every=args.sa_every)
     assert watcher is not None

@@ -12,7 +12,9 @@
 ``init`` finds the hub from the environment (``LOSSRADAR_URL``/``LOSSRADAR_TOKEN``, set by the
 extension), else from the discovery directory (the VS Code window whose workspace holds the working
 directory), else writes the run to ``./.lossradar/runs/<run-id>/`` and warns once: a script never
-fails because the monitor is absent. This module imports without torch.
+fails because the monitor is absent. ``lossradar.log(...)`` and ``lossradar.finish(...)`` act on the
+active run, as ``wandb.log`` does. This module imports without torch, and without the frameworks of
+``lossradar.integrations`` (each of its modules imports its own).
 """
 
 from __future__ import annotations
@@ -24,14 +26,39 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ._run import LossRadarWarning, Run, default_local_root, install_excepthook
+from ._run import (
+    EndStatus,
+    EventLevel,
+    LossRadarWarning,
+    Mode,
+    Run,
+    RunMode,
+    caller_source,
+    default_local_root,
+    install_excepthook,
+)
 from ._version import __version__
 from .discovery import find_hub
 from .encoding import valid_run_id
 
-__all__ = ["LossRadarWarning", "Run", "__version__", "init"]
+__all__ = [
+    "EndStatus",
+    "EventLevel",
+    "LossRadarWarning",
+    "Mode",
+    "Run",
+    "RunMode",
+    "__version__",
+    "active_run",
+    "finish",
+    "init",
+    "log",
+]
 
 _warned_local = False
+#: The runs ``init`` returned that are not finished, oldest first: the last is the active run. The
+#: only state of this module besides the warning above.
+_runs: list[Run] = []
 
 
 def _distributed_rank() -> int | None:
@@ -70,11 +97,12 @@ def init(
     run_id: str | None = None,
     url: str | None = None,
     token: str | None = None,
-    mode: str = "auto",
+    mode: Mode = "auto",
     dir: str | os.PathLike[str] | None = None,
     per_rank: bool = False,
     device: str | None = None,
     max_queue: int = 20_000,
+    lazy: bool = False,
 ) -> Run:
     """Starts a run and returns it.
 
@@ -93,7 +121,67 @@ def init(
     * ``device``: shown in the editor (default ``cuda:N`` when torch has initialised CUDA, else
       ``cpu``).
     * ``max_queue``: rows kept for the hub before the oldest are dropped (and counted).
+    * ``lazy``: connect to the hub with the first row, event or ``finish`` rather than at once, so
+      that :meth:`Run.update_config` calls until then travel in the run's hello (the integrations
+      use it where a framework hands over the configuration after the run must exist).
+
+    The run becomes the active run of :func:`log` and :func:`finish` until it is finished.
     """
+    run = _init(name, config, run_id, url, token, mode, dir, per_rank, device, max_queue, lazy)
+    _runs[:] = [r for r in _runs if not r.finished]
+    _runs.append(run)
+    return run
+
+
+def active_run() -> Run | None:
+    """The run returned by the latest :func:`init` that is not finished (``wandb.run``), or ``None``."""
+    while _runs and _runs[-1].finished:
+        _runs.pop()
+    return _runs[-1] if _runs else None
+
+
+def _no_active_run(what: str) -> None:
+    warnings.warn(
+        f"lossradar.{what}: there is no active run (none started by lossradar.init(), or all of them "
+        "finished); nothing was done",
+        LossRadarWarning,
+        stacklevel=3,
+    )
+
+
+def log(step: int, data: Mapping[str, Any] | None = None, /, **scalars: Any) -> dict[str, float]:
+    """:meth:`Run.log` on the active run; without one, a :class:`LossRadarWarning` and nothing logged."""
+    run = active_run()
+    if run is None:
+        _no_active_run("log")
+        return {}
+    values: Mapping[str, Any] = scalars if data is None else {**data, **scalars} if scalars else data
+    # Called through here, the row's source is still the caller's line: this file is the SDK's.
+    return run._log(step, values, caller_source())
+
+
+def finish(status: EndStatus = "completed", error: str | None = None, timeout: float = 10.0) -> None:
+    """:meth:`Run.finish` on the active run; without one, a :class:`LossRadarWarning`."""
+    run = active_run()
+    if run is None:
+        _no_active_run("finish")
+        return
+    run.finish(status, error, timeout)
+
+
+def _init(
+    name: str | None,
+    config: Mapping[str, Any] | None,
+    run_id: str | None,
+    url: str | None,
+    token: str | None,
+    mode: Mode,
+    dir: str | os.PathLike[str] | None,
+    per_rank: bool,
+    device: str | None,
+    max_queue: int,
+    lazy: bool,
+) -> Run:
     if mode not in ("auto", "local", "disabled"):
         raise ValueError(f"mode must be 'auto', 'local' or 'disabled', got {mode!r}")
     rank = _distributed_rank()
@@ -141,7 +229,7 @@ def init(
             on_command=run._receive_command,
         )
         run._client = client
-        client.start()
+        client.start(lazy=lazy)
         return run
 
     writer = LocalRunWriter(
@@ -159,6 +247,6 @@ def init(
             f"lossradar: no Loss Radar hub found (no LOSSRADAR_URL/LOSSRADAR_TOKEN, no hub in the discovery "
             f"directory for {os.getcwd()}); writing the run to {writer.dir}",
             LossRadarWarning,
-            stacklevel=2,
+            stacklevel=3,  # the caller of init()
         )
     return Run(name=name, config=config, local=writer, rank=row_rank, local_root=root)

@@ -25,7 +25,9 @@ from .encoding import (
     MAX_SAFE_INTEGER,
     RESERVED_KEYS,
     distribution_frame,
+    dumps,
     event_frame,
+    json_safe,
     reliability_frame,
 )
 
@@ -40,19 +42,33 @@ if TYPE_CHECKING:
 log = logging.getLogger("lossradar")
 
 CommandCallback = Callable[[str], None]
+#: How a run ends (the ``end`` frame's statuses, docs/protocol.md).
 EndStatus = Literal["completed", "failed", "stopped"]
 _END_STATUSES: frozenset[str] = frozenset(get_args(EndStatus))
+#: What ``lossradar.init(mode=...)`` asks for.
+Mode = Literal["auto", "local", "disabled"]
+#: Where a run's rows go, once it exists (``run.mode``).
+RunMode = Literal["hub", "local", "disabled"]
+#: The levels of ``run.event`` (the ``event`` frame's).
+EventLevel = Literal["info", "warning", "error"]
 
 
 class LossRadarWarning(UserWarning):
     """Warnings of the Loss Radar SDK (no hub found, rows written locally, a metric refused)."""
 
 
-_SDK_DIR = os.path.dirname(os.path.abspath(__file__))
-#: Files whose frames are skipped when finding the caller of ``log()`` (the trainer in
-#: lossradar/train.py is a caller like any other).
-_SDK_FILES = frozenset(
-    os.path.join(_SDK_DIR, f) for f in ("__init__.py", "_run.py", "watch.py", "metrics.py", "client.py")
+#: Frames of files under this folder are skipped when finding the caller of ``log()``: the SDK and
+#: its integrations (the reference trainer, in lossradar_trainer/, is a caller like any other).
+_SDK_PREFIX = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: Packages whose frames stand between a user's script and an integration's ``log()``.
+_FRAMEWORKS = (
+    "transformers",
+    "accelerate",
+    "lightning",
+    "pytorch_lightning",
+    "lightning_fabric",
+    "lightning_utilities",
+    "torch",
 )
 
 
@@ -61,23 +77,52 @@ def _caller_path(filename: str) -> str:
     """``co_filename`` → the path a row reports, ``""`` for the SDK's own files. ``abspath`` is a
     few microseconds of pure Python per frame, on every ``log()``: it is worked out once per file."""
     absolute = os.path.abspath(filename)
-    if absolute in _SDK_FILES:
+    if absolute.startswith(_SDK_PREFIX):
         return ""
     return filename if filename.startswith("<") else absolute
 
 
-def caller_source() -> tuple[str, int] | None:
-    """file:line of the first frame outside the SDK: where the user called ``log()``."""
+def _framework_dirs() -> tuple[str, ...]:
+    dirs = []
+    for name in _FRAMEWORKS:
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        if file:
+            dirs.append(os.path.dirname(os.path.abspath(file)) + os.sep)
+    return tuple(dirs)
+
+
+@functools.lru_cache(maxsize=4096)
+def _user_path(filename: str) -> str:
+    """Like :func:`_caller_path`, and ``""`` for the frameworks' files too. A file's frames exist
+    only once its package is imported, so the package folders are looked up on a cache miss."""
+    path = _caller_path(filename)
+    return "" if path and path.startswith(_framework_dirs()) else path
+
+
+def _first_frame(path_of: Callable[[str], str]) -> tuple[str, int] | None:
     try:
-        frame: types.FrameType | None = sys._getframe(1)
+        frame: types.FrameType | None = sys._getframe(2)
     except ValueError:
         return None
     while frame is not None:
-        path = _caller_path(frame.f_code.co_filename)
+        path = path_of(frame.f_code.co_filename)
         if path:
             return (path, frame.f_lineno)
         frame = frame.f_back
     return None
+
+
+def caller_source() -> tuple[str, int] | None:
+    """file:line of the first frame outside the SDK: where the user called ``log()``."""
+    return _first_frame(_caller_path)
+
+
+def user_source() -> tuple[str, int] | None:
+    """file:line of the first frame outside the SDK and the frameworks it integrates with: for a row
+    an integration logs from inside ``trainer.train()``, the user's line that started it, where the
+    editor shows the run's alerts."""
+    return _first_frame(_user_path)
 
 
 class _Transfer:
@@ -167,13 +212,18 @@ class Run:
         return None
 
     @property
-    def mode(self) -> str:
+    def mode(self) -> RunMode:
         """``"hub"``, ``"local"`` or ``"disabled"``."""
         if self._client is not None:
             return "hub"
         if self._local is not None:
             return "local"
         return "disabled"
+
+    @property
+    def finished(self) -> bool:
+        """True once :meth:`finish` ran (then ``status`` says how the run ended)."""
+        return self._finished
 
     @property
     def local_dir(self) -> Path | None:
@@ -264,13 +314,16 @@ class Run:
             return False
         return True
 
-    def log(self, step: int, /, **scalars: Any) -> dict[str, float]:
-        """Logs scalars at ``step`` (an integer ≥ 0, non-decreasing). Values may be Python numbers,
-        numpy scalars or 0-d tensors on any device: all the tensors of one call (and the
-        spectral-alignment statistics of a watched model) reach the host in one transfer. NaN and
-        ±Inf are kept. Never blocks on the network. Returns the values as logged (host floats; empty
-        when the run is disabled or the row was refused)."""
-        return self._log(step, scalars, caller_source())
+    def log(self, step: int, data: Mapping[str, Any] | None = None, /, **scalars: Any) -> dict[str, float]:
+        """Logs scalars at ``step`` (an integer ≥ 0, non-decreasing), given as a mapping
+        (``run.log(step, {"loss/val": v})``: the slash names that group metrics cannot be keywords),
+        as keywords (``run.log(step, loss=loss)``) or both, merged (a keyword wins over the same key
+        in ``data``). Values may be Python numbers, numpy scalars or 0-d tensors on any device: all
+        the tensors of one call (and the spectral-alignment statistics of a watched model) reach the
+        host in one transfer. NaN and ±Inf are kept. Never blocks on the network. Returns the values
+        as logged (host floats; empty when the run is disabled or the row was refused)."""
+        values: Mapping[str, Any] = scalars if data is None else {**data, **scalars} if scalars else data
+        return self._log(step, values, caller_source())
 
     def _log(
         self,
@@ -400,12 +453,14 @@ class Run:
             ent_norm = ent / math.log(c) if c > 1 else torch.zeros_like(ent)
             acc = (correct * valid).sum() / n_valid
             d_conf, d_acc, d_counts = diagram_bins(bins)
-            i_scalars = xfer.add(torch.stack([ece, mce, ent, ent_norm, acc]))
+            # logits/logsumexp: the mean log-partition, the scale of the logits (docs/early-warning.md)
+            lse = (torch.logsumexp(z, dim=-1) * valid).sum() / n_valid
+            i_scalars = xfer.add(torch.stack([ece, mce, ent, ent_norm, acc, lse]))
             i_conf, i_acc, i_counts = xfer.add(d_conf), xfer.add(d_acc), xfer.add(d_counts)
             edges = [i / n_bins for i in range(n_bins + 1)]
 
         def after(host: list[list[float]], values: dict[str, float], s: int) -> None:
-            ece_v, mce_v, ent_v, entn_v, acc_v = host[i_scalars]
+            ece_v, mce_v, ent_v, entn_v, acc_v, lse_v = host[i_scalars]
             values.update(
                 {
                     "calibration/ece": ece_v,
@@ -413,6 +468,7 @@ class Run:
                     "entropy/mean": ent_v,
                     "entropy/normalized": entn_v,
                     "accuracy": acc_v,
+                    "logits/logsumexp": lse_v,
                 }
             )
             self._emit_frame(reliability_frame(s, edges, host[i_conf], host[i_acc], host[i_counts]))
@@ -427,11 +483,34 @@ class Run:
             raise ValueError("a histogram needs len(edges) == len(counts) + 1")
         self._emit_frame(distribution_frame(step, name, edges, counts))
 
-    def event(self, message: str, level: str = "info", step: int | None = None) -> None:
+    def event(self, message: str, level: EventLevel = "info", step: int | None = None) -> None:
         """A line in the run's event log (``info``, ``warning`` or ``error``)."""
         if self.disabled or self._finished:
             return
         self._emit_frame(event_frame(message, level, step))
+
+    def update_config(self, values: Mapping[str, Any] | None = None, /, **more: Any) -> None:
+        """Merges ``values`` and keyword arguments into the run's configuration (``run.config``), as
+        ``wandb.config.update`` does: for hyperparameters that are known only after ``init()``.
+
+        Where the change lands: a local run rewrites its ``meta.json``; a hub run sends it in its
+        ``hello`` when that has not gone yet (always so for ``init(lazy=True)`` before the first
+        row, event or finish). After the hello the hub keeps the configuration it was sent (wire
+        protocol v1 has no frame that changes it, docs/protocol.md), so the change is recorded as
+        an ``info`` event ``config: {...}`` in the run's event log instead; the merged configuration
+        is what a local fallback writes should the hub fail."""
+        if self.disabled or self._finished:
+            return
+        change = {**(values or {}), **more}
+        if not change:
+            return
+        merged = {**(self.config or {}), **change}
+        self.config = merged
+        if self._client is not None:
+            if not self._client.update_config(merged):
+                self._emit_frame(event_frame(f"config: {dumps(json_safe(change))}", "info", self._last_step))
+        elif self._local is not None:
+            self._local.update_config(merged)
 
     # ------------------------------------------------------------------ models
 
@@ -445,10 +524,13 @@ class Run:
         include: Callable[[str, Any], bool] | None = None,
     ) -> Watcher | None:
         """Spectral alignment of every ``nn.Linear`` of ``model`` every ``every`` logged steps:
-        ``sa/<layer>/sign_diversity``, ``sa/<layer>/mean_abs``, the ``sa/<layer>`` histograms,
-        ``sa/min_sign_diversity`` and ``sa/collapsed_fraction`` (share of layers whose sign
-        diversity is below ``collapse_threshold``). Works on a ``torch.compile``d or DDP-wrapped
-        model. Returns the :class:`~lossradar.watch.Watcher` (``None`` on a disabled run)."""
+        ``sa/<layer>/sign_diversity``, ``sa/<layer>/mean_abs``, ``sa/<layer>/sigma`` (the top
+        singular value, ‖Wv₁‖ of the power iteration), ``sa/<layer>/update_ratio`` (update-to-weight
+        ratio since the last measurement), the ``sa/<layer>`` histograms, ``sa/min_sign_diversity``
+        and ``sa/collapsed_fraction`` (share of layers whose sign diversity is below
+        ``collapse_threshold``); docs/early-warning.md says which of them predict. Works on a
+        ``torch.compile``d or DDP-wrapped model. Returns the :class:`~lossradar.watch.Watcher`
+        (``None`` on a disabled run)."""
         if self.disabled:
             return None
         from .watch import Watcher
@@ -457,10 +539,11 @@ class Run:
         self._watchers.append(watcher)
         return watcher
 
-    def unwatch(self) -> None:
-        for watcher in self._watchers:
-            watcher.remove()
-        self._watchers.clear()
+    def unwatch(self, watcher: Watcher | None = None) -> None:
+        """Removes the hooks of ``watcher`` (one that :meth:`watch` returned), or of every watcher."""
+        for w in self._watchers if watcher is None else [watcher]:
+            w.remove()
+        self._watchers = [] if watcher is None else [w for w in self._watchers if w is not watcher]
 
     # ------------------------------------------------------------------ the end
 

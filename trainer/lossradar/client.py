@@ -296,11 +296,34 @@ class HubClient:
         self._close_deadline = 0.0
         self.end_delivered = False
         self._thread = threading.Thread(target=self._main, name="lossradar-client", daemon=True)
+        #: Guards the thread's start and the configuration the hello carries.
+        self._start_lock = threading.Lock()
+        self._hello_sent = False
+        #: Set by ``start(lazy=True)`` until the first row, frame or close starts the thread.
+        self._lazy = False
 
     # ---------------------------------------------------------------- training-thread side
 
-    def start(self) -> None:
-        self._thread.start()
+    def start(self, *, lazy: bool = False) -> None:
+        """Starts the network thread now, or (``lazy``) with the first row, frame or :meth:`close`:
+        until then :meth:`update_config` changes what the hello carries."""
+        if lazy:
+            self._lazy = True
+            return
+        self._start_now()
+
+    def _start_now(self) -> None:
+        with self._start_lock:
+            self._lazy = False
+            if self._thread.ident is None:  # never started
+                self._thread.start()
+
+    def update_config(self, config: Mapping[str, Any] | None) -> bool:
+        """The configuration later hellos carry; ``True`` when no hello has gone yet, so that the
+        hub creates the run with it (a resumed run keeps the configuration it was created with)."""
+        with self._start_lock:
+            self._config = config
+            return not self._hello_sent
 
     def submit_row(
         self,
@@ -310,6 +333,8 @@ class HubClient:
         source: tuple[str, int] | None,
         rank: int | None,
     ) -> None:
+        if self._lazy:
+            self._start_now()
         names = tuple(values)
         numbers = tuple(values.values())
         # A sum is non-finite when a term is (or, harmlessly, when finite terms overflow).
@@ -327,6 +352,8 @@ class HubClient:
             self._next_n += 1
 
     def submit_frame(self, frame: dict[str, Any]) -> None:
+        if self._lazy:
+            self._start_now()
         with self._frames_lock:
             while len(self._frames) >= self.max_frames:
                 self._frames.popleft()
@@ -375,6 +402,8 @@ class HubClient:
             self._end = end
             self._closing = True
             self._close_deadline = time.monotonic() + max(0.0, timeout)
+        if self._lazy:  # a run that logged nothing is still recorded, with how it ended
+            self._start_now()
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout + 3.0)
@@ -510,9 +539,12 @@ class HubClient:
         self._wake.clear()
 
     def _hello(self) -> str:
+        with self._start_lock:
+            self._hello_sent = True
+            config = self._config
         return hello_frame(
             name=self._name,
-            config=self._config,
+            config=config,
             run_id=self.run_id,
             host=socket.gethostname(),
             pid=os.getpid(),

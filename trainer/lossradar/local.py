@@ -35,13 +35,17 @@ def new_run_id(name: str | None) -> str:
 
 def flat_row(
     step: int,
-    t: float,
+    t: float | None,
     values: Mapping[str, float],
     source: tuple[str, int] | None,
     seq: int | None,
     rank: int | None,
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {"step": step, "time": t}
+    out: dict[str, Any] = {"step": step}
+    # `time` is optional in the store format: logs imported from a format without wall times
+    # (a trainer_state.json) leave it out rather than invent one.
+    if t is not None:
+        out["time"] = t
     for name, v in values.items():
         out[name] = encode_number(v)
     if source is not None:
@@ -142,7 +146,7 @@ class LocalRunWriter:
     def write_row(
         self,
         step: int,
-        t: float,
+        t: float | None,
         values: Mapping[str, float],
         source: tuple[str, int] | None,
         rank: int | None,
@@ -171,12 +175,21 @@ class LocalRunWriter:
         with self._lock:
             self.meta["droppedRows"] = int(self.meta.get("droppedRows", 0)) + n
 
+    def update_config(self, config: Mapping[str, Any]) -> None:
+        """Replaces the run's configuration in ``meta.json`` (``Run.update_config``)."""
+        with self._lock:
+            self.meta["config"] = json_safe(config)
+            self.meta["updatedAt"] = time.time()
+            if not self.closed:
+                self._write_meta()
+
     def flush(self) -> None:
         with self._lock:
             if not self.closed:
                 self._maybe_flush_locked(force=True)
 
-    def close(self, status: str, error: str | None) -> None:
+    def close(self, status: str, error: str | None, *, ended_at: float | None = None) -> None:
+        """``ended_at``: when the run ended if not now (an imported run ended when its logs did)."""
         with self._lock:
             if self.closed:
                 return
@@ -185,5 +198,6 @@ class LocalRunWriter:
                 f.close()
             self.closed = True
             now = time.time()
-            self.meta.update({"status": status, "error": error, "endedAt": now, "updatedAt": now})
+            ended = now if ended_at is None else ended_at
+            self.meta.update({"status": status, "error": error, "endedAt": ended, "updatedAt": now})
             self._write_meta()

@@ -235,6 +235,36 @@ def spectral_alignment_batched(
     return stats, v1
 
 
+def top_singular_values_batched(weights: Matrices, v1: Tensor) -> Tensor:
+    """σ₁ ≈ ‖W v₁‖ of G matrices of one shape, given their principal right singular vectors
+    (G, in): the power iteration's own by-product, one matrix–vector product per layer. Its growth
+    is the "spectral norm grows before the loss blows up" signal of docs/early-warning.md."""
+    ws: Matrices = _as_float32(weights) if isinstance(weights, Tensor) else [_as_float32(w) for w in weights]
+    out: Tensor = _batched_mv(ws, v1.to(torch.float32)).norm(dim=1)
+    return out
+
+
+def probe_vector(n_in: int, device: torch.device) -> Tensor:
+    """The fixed unit vector r of :func:`weight_probe_batched` (a seed apart from v₁'s start)."""
+    g = torch.Generator(device="cpu").manual_seed(0x0BE5 + n_in)
+    v = torch.randn(n_in, generator=g, dtype=torch.float32)
+    unit: Tensor = (v / v.norm()).to(device)
+    return unit
+
+
+def weight_probe_batched(weights: Matrices) -> Tensor:
+    """W r for a fixed random unit r, (G, out): a sketch of each weight, so that
+    ‖W_t r − W_s r‖ / ‖W_t r‖ estimates the update-to-weight ratio ‖W_t − W_s‖/‖W_t‖ between two
+    measurements without keeping a copy of the weights (E‖A r‖² = ‖A‖²_F / in for a random unit r,
+    the same factor for both norms)."""
+    ws: Matrices = _as_float32(weights) if isinstance(weights, Tensor) else [_as_float32(w) for w in weights]
+    g = len(ws)
+    n_in = ws[0].shape[-1]
+    r = probe_vector(n_in, ws[0].device).expand(g, n_in).contiguous()
+    out: Tensor = _batched_mv(ws, r)
+    return out
+
+
 def spectral_alignment(
     weight: Tensor,
     inputs: Tensor,

@@ -17,13 +17,14 @@ micro-batch of an armed step is the one measured.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from .metrics import spectral_alignment_batched
+from .metrics import spectral_alignment_batched, top_singular_values_batched, weight_probe_batched
 
 DEFAULT_EVERY = 10
 DEFAULT_MAX_ROWS = 1024
@@ -84,6 +85,8 @@ class Watcher:
         self.armed = True
         self.captured: dict[str, Tensor] = {}
         self.vectors: dict[str, Tensor] = {}
+        #: W r of each layer at its last measurement (see metrics.weight_probe_batched).
+        self.probes: dict[str, Tensor] = {}
         self._since = 0
         self._last_step: int | None = None
         self._handles: list[Any] = []
@@ -146,6 +149,19 @@ class Watcher:
                     self.vectors[n] = v1[k]
                 scalars.append(([f"sa/{n}/sign_diversity" for n in names], stats["sign_diversity"]))
                 scalars.append(([f"sa/{n}/mean_abs" for n in names], stats["mean_abs"]))
+                # Two more matrix-vector products per layer (docs/early-warning.md): the top
+                # singular value, and a sketch of the weight whose change since the last
+                # measurement is the update-to-weight ratio (NaN on a layer's first measurement).
+                scalars.append(([f"sa/{n}/sigma" for n in names], top_singular_values_batched(weights, v1)))
+                probe = weight_probe_batched(weights)
+                if all(n in self.probes and self.probes[n].shape == probe[k].shape for k, n in enumerate(names)):
+                    previous = torch.stack([self.probes[n] for n in names])
+                    ratio = (probe - previous).norm(dim=1) / probe.norm(dim=1).clamp_min(1e-30)
+                else:
+                    ratio = torch.full((len(names),), math.nan, device=probe.device)
+                for k, n in enumerate(names):
+                    self.probes[n] = probe[k]
+                scalars.append(([f"sa/{n}/update_ratio" for n in names], ratio))
                 bins = stats["hist"].shape[1]
                 edges = [-1.0 + 2.0 * i / bins for i in range(bins + 1)]
                 hists.append(([f"sa/{n}" for n in names], edges, stats["hist"]))

@@ -1,5 +1,5 @@
 """Shared fixtures: an isolated environment for every test, and the real hub (`node dist/cli.js
-serve`) in a subprocess."""
+serve`) in a subprocess; `stopping_hub` is the same hub that also presses Stop Run."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = REPO / "dist" / "cli.js"
+STOPPING_HUB = Path(__file__).resolve().parent / "stopping_hub.ts"
 
 
 @pytest.fixture(autouse=True)
@@ -58,15 +59,19 @@ class Hub:
         self.stderr: list[str] = []
         self.stdout: list[str] = []
 
+    def command(self, node: str) -> list[str]:
+        assert CLI.exists(), f"{CLI} is missing: build the TypeScript side first (npm run build)"
+        return [node, str(CLI), "serve"]
+
     def start(self, timeout: float = 20.0) -> Hub:
         node = shutil.which("node")
         assert node is not None, "node is needed for the hub tests"
-        assert CLI.exists(), f"{CLI} is missing: build the TypeScript side first (npm run build)"
-        args = [node, str(CLI), "serve", f"--port={self.port}", f"--runs={self.runs}", *self.extra]
+        args = [*self.command(node), f"--port={self.port}", f"--runs={self.runs}", *self.extra]
         if self.token:
             # One argument: a token may begin with "-", which would read as an option of its own.
             args.append(f"--token={self.token}")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # From the repository root: where `node --import tsx` finds tsx.
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
         line: list[str] = []
         reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
         reader.start()
@@ -145,6 +150,45 @@ def hub_factory(tmp_path: Path) -> Iterator[Any]:
 def hub(hub_factory: Any) -> Hub:
     h: Hub = hub_factory()
     return h
+
+
+class StoppingHub(Hub):
+    """The hub of `lossradar serve` (src/cli/serve.ts, run from source by tsx) that sends a run
+    `stop`, as the editor's Stop Run does, once the run has stored a row at step ≥ ``stop_at``."""
+
+    def __init__(self, runs: Path, stop_at: int) -> None:
+        super().__init__(runs, extra=[f"--stop-at-step={stop_at}"])
+
+    def command(self, node: str) -> list[str]:
+        return [node, "--import", "tsx", str(STOPPING_HUB)]
+
+
+@pytest.fixture
+def stopping_hub(tmp_path: Path) -> Iterator[Any]:
+    """``stopping_hub(stop_at)`` → a started :class:`StoppingHub`, in the environment of this test
+    (``LOSSRADAR_URL``/``LOSSRADAR_TOKEN`` set)."""
+    hubs: list[Hub] = []
+    with pytest.MonkeyPatch.context() as mp:
+
+        def make(stop_at: int) -> StoppingHub:
+            hub = StoppingHub(tmp_path / "runs", stop_at)
+            hubs.append(hub)
+            hub.start()
+            assert hub.token is not None
+            mp.setenv("LOSSRADAR_URL", hub.url)
+            mp.setenv("LOSSRADAR_TOKEN", hub.token)
+            return hub
+
+        yield make
+    for hub in hubs:
+        hub.stop()
+
+
+def use_hub(monkeypatch: pytest.MonkeyPatch, hub: Hub) -> None:
+    """Points ``lossradar.init`` at ``hub``, as the extension's terminals do."""
+    monkeypatch.setenv("LOSSRADAR_URL", hub.url)
+    assert hub.token is not None
+    monkeypatch.setenv("LOSSRADAR_TOKEN", hub.token)
 
 
 def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.02) -> bool:

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import Tensor
 
-from lossradar import losses
+from lossradar_trainer import losses
 
 # z = [0, ln 2, ln 3] → p = [1/6, 2/6, 3/6]; label 2 has p_y = 1/2
 Z = torch.tensor([[0.0, math.log(2), math.log(3)]])

@@ -1,4 +1,5 @@
-"""The reference trainer: experiment files and their schema, schedules, and short real runs."""
+"""The reference trainer (``lossradar_trainer``, beside the SDK): experiment files and their schema,
+schedules, and short real runs."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from lossradar import LossRadarWarning, experiment, train
-from lossradar.experiment import ExperimentError
+from lossradar import LossRadarWarning
+from lossradar_trainer import experiment, train
+from lossradar_trainer.experiment import ExperimentError
 
 from .conftest import Hub
 from .test_client import FakeHub, fake_hub_factory  # noqa: F401 - the fixture is used below
@@ -130,7 +132,7 @@ def test_lm_run_against_the_hub(hub: Hub, monkeypatch: pytest.MonkeyPatch, capsy
         "sa/head/sign_diversity",
     ):
         assert key in keys, key
-    assert rows[0]["source"]["file"].endswith("lossradar/train.py")
+    assert rows[0]["source"]["file"].endswith("lossradar_trainer/train.py")
     out = capsys.readouterr().out
     assert "completed: 6 steps" in out
 

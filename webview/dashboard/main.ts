@@ -3,24 +3,26 @@
 // heatmap (layers × steps), the reliability diagram of the latest bins and entropy over time.
 // Every string from a run goes through textContent (or canvas fillText).
 import { Chart, Legend, Tooltip } from 'chart.js';
-import { isHostToWebview, type HostToWebview, type ReliabilityBins, type RunListItem, type RunStatus } from '../contract';
-import { renderAlerts } from '../shared/alertList';
+import type { ReliabilityBins } from '../contract';
+import { AlertList } from '../shared/alertList';
 import { ChartPanel, extent, type ResolvedLine } from '../shared/chartPanel';
 import { createButton } from '../shared/controls';
 import { formatStep } from '../shared/format';
 import { FrameScheduler, WorkCosts } from '../shared/frames';
+import { onHostMessage, type HostMessage } from '../shared/hostMessages';
 import { Visibility } from '../shared/visibility';
 import { signDiversityLayer } from '../shared/layerSpread';
 import type { XRange } from '../shared/lineChart';
 import { PANEL_METRICS, PANELS, type PanelSpec } from '../shared/panels';
 import { RunData } from '../shared/runData';
+import { RunList } from '../shared/runList';
 import { GrowableSeries } from '../shared/series';
 import { decodeState, encodeState } from '../shared/stateCodec';
 import { readTheme, watchTheme } from '../shared/theme';
 import { vscodeApi } from '../shared/vscodeApi';
 import { SaHeatmap, type HeatmapLayer } from './heatmap';
 import { OverlayPicker } from './overlayPicker';
-import { isReliabilityBins, ReliabilityDiagram } from './reliability';
+import { ReliabilityDiagram } from './reliability';
 import { attachZoom, type ZoomHost } from './zoom';
 
 Chart.register(Tooltip, Legend);
@@ -45,17 +47,16 @@ const api = vscodeApi();
 const title = byId('run-title');
 const statusLine = byId('run-status');
 const actions = byId('actions');
-const banner = byId('banner');
+const banner = new AlertList(byId('banner'));
 const chartsBox = byId('charts');
 
-const data = new RunData(MAX_POINTS, (name) => PANEL_METRICS.has(name) || signDiversityLayer(name) !== null);
+const data: RunData = new RunData(MAX_POINTS, (name: string): boolean => PANEL_METRICS.has(name) || data.isRoleMetric(name) || signDiversityLayer(name) !== null);
 const { store, alerts } = data;
 const overlays = new Map<string, { name: string; series: GrowableSeries }>();
-let reliabilityBins: ReliabilityBins | null = null;
+let reliabilityBins: ReliabilityBins<number> | null = null;
 let theme = readTheme();
-let runs: RunListItem[] = [];
+const list = new RunList();
 let runId: string | null = null;
-let status: RunStatus | null = null;
 let zoom: XRange | null = null;
 let selection: { from: number; to: number } | null = null;
 let overlayAnnounced = false;
@@ -172,6 +173,8 @@ function draw(deadline: number): boolean {
   const range = zoom ?? full;
   const markers = data.alertMarkers(theme);
   const sel = selection ? { ...selection, color: theme.foreground } : null;
+  // The text of every changed panel, drawn or not: one scrolled out of view must not show a stale value.
+  for (const p of dirty) p.view.renderText(resolved[panels.indexOf(p)], data.titleFor(p.spec));
   const todo: (Panel | 'heatmap')[] = panels.filter((p) => dirty.has(p) && wanted(p));
   if (heatmapDirty && visibility.isVisible(heatmapCanvas)) todo.push('heatmap');
   const done = costs.runWithin(deadline, todo, (piece) => {
@@ -187,27 +190,27 @@ function draw(deadline: number): boolean {
 }
 
 function renderHeader(): void {
-  const run = runs.find((r) => r.id === runId);
+  const run = list.find(runId);
   const name = run?.name ?? runId ?? 'Loss Radar';
   if (title.textContent !== name) title.textContent = name;
   const parts: string[] = [];
-  if (status) parts.push(status);
+  if (list.status) parts.push(list.status);
   const step = data.lastStep();
   if (Number.isFinite(step)) parts.push(`step ${formatStep(step)}`);
   const open = alerts.open().length;
   if (open > 0) parts.push(`${open} open alert${open === 1 ? '' : 's'}`);
   const text = parts.join(' · ');
   if (statusLine.textContent !== text) statusLine.textContent = text;
-  stopButton.setDisabled(runId === null || status !== 'running');
+  stopButton.setDisabled(runId === null || list.status !== 'running');
   resetZoom.setDisabled(zoom === null);
 }
 
-function handle(message: HostToWebview): void {
+function handle(message: HostMessage): void {
   switch (message.type) {
     case 'runs':
-      runs = Array.isArray(message.runs) ? message.runs : [];
       if (runId === null) runId = message.activeId;
-      overlayPicker.render(runs, runId);
+      list.setRuns(message.runs, runId);
+      overlayPicker.render(list.runs, runId);
       if (!overlayAnnounced && overlayPicker.ids.length > 0) {
         // The selection restored from the state: the host learns it again after a reload.
         overlayAnnounced = true;
@@ -218,44 +221,47 @@ function handle(message: HostToWebview): void {
     case 'reset':
       if (message.runId !== runId) zoom = null;
       runId = message.runId;
-      status = message.status;
-      data.reset(message.series ?? {}, message.alerts ?? []);
-      reliabilityBins = isReliabilityBins(message.reliability) ? message.reliability : null;
-      overlayPicker.render(runs, runId);
-      renderAlerts(banner, alerts.open());
+      list.setStatus(message.runId, message.status);
+      data.reset(message.series, message.alerts, message.roles);
+      reliabilityBins = message.reliability;
+      overlayPicker.render(list.runs, runId);
+      banner.render(alerts.open());
       reliability.render(theme, reliabilityBins);
       invalidate();
       saveState();
       return;
+    case 'roles':
+      if (message.runId !== runId) return;
+      data.setRoles(message.roles);
+      return;
     case 'append':
       if (message.runId !== runId) return;
-      data.append(message.series ?? {});
+      data.append(message.series);
       invalidate();
       return;
     case 'alerts':
       if (message.runId !== runId) return;
-      alerts.apply(message.alerts ?? []);
-      renderAlerts(banner, alerts.open());
+      alerts.apply(message.alerts);
+      banner.render(alerts.open());
       invalidate();
       return;
     case 'reliability':
-      if (message.runId !== runId || !isReliabilityBins(message.bins)) return;
+      if (message.runId !== runId) return;
       reliabilityBins = message.bins;
       reliability.render(theme, reliabilityBins);
       return;
     case 'status':
       if (message.runId !== runId) return;
-      status = message.status;
-      runs = runs.map((r) => (r.id === message.runId ? { ...r, status: message.status } : r));
+      list.setStatus(message.runId, message.status);
       renderHeader();
       return;
     case 'overlay': {
       overlays.clear();
       const wanted = new Set(overlayPicker.ids);
-      for (const o of Array.isArray(message.runs) ? message.runs : []) {
-        if (!o || o.id === runId || !wanted.has(o.id) || !o.loss) continue;
-        const series = new GrowableSeries(MAX_POINTS, o.loss.steps?.length ?? 0);
-        series.append(o.loss.steps ?? [], o.loss.values ?? []);
+      for (const o of message.runs) {
+        if (o.id === runId || !wanted.has(o.id)) continue;
+        const series = new GrowableSeries(MAX_POINTS, o.loss.steps.length);
+        series.append(o.loss.steps, o.loss.values);
         overlays.set(o.id, { name: o.name, series });
       }
       invalidate();
@@ -278,9 +284,7 @@ function restoreState(): void {
   if (Array.isArray(saved.overlay)) overlayPicker.setSelected(saved.overlay.filter((id): id is string => typeof id === 'string'));
 }
 
-window.addEventListener('message', (event: MessageEvent) => {
-  if (isHostToWebview(event.data)) handle(event.data);
-});
+onHostMessage(handle);
 
 watchTheme((next) => {
   theme = next;
@@ -300,7 +304,7 @@ new ResizeObserver(() => {
 }).observe(document.body);
 
 restoreState();
-renderAlerts(banner, []);
+banner.render([]);
 reliability.render(theme, null);
 invalidate();
 api.postMessage({ type: 'ready', view: 'dashboard' });

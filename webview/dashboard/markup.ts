@@ -1,5 +1,5 @@
-// The body the host renders for the run dashboard (a WebviewPanel; src/vscode/webviewHtml.ts puts
-// it between the stylesheet and the script). Plain strings, no vscode import: the host and the
+// The body the host renders for the run dashboard (a WebviewPanel; the shell, src/view/webviewShell.ts,
+// puts it between the stylesheet and the script). Plain strings, no vscode import: the host and the
 // browser tests both import it. dist/webview/dashboard.js fills these elements.
 export const DASHBOARD_SCRIPT = 'dashboard.js';
 export const DASHBOARD_STYLE = 'dashboard.css';

@@ -9,7 +9,7 @@ import { formatStep } from '../shared/format';
 import type { Theme } from '../shared/theme';
 
 /** Σ counts·|accuracy − confidence| / Σ counts over the non-empty bins. */
-export function expectedCalibrationError(bins: ReliabilityBins): number {
+export function expectedCalibrationError(bins: ReliabilityBins<number>): number {
   let total = 0;
   let sum = 0;
   for (let i = 0; i < bins.counts.length; i++) {
@@ -21,25 +21,13 @@ export function expectedCalibrationError(bins: ReliabilityBins): number {
   return total > 0 ? sum / total : NaN;
 }
 
-export function isReliabilityBins(value: unknown): value is ReliabilityBins {
-  const b = value as ReliabilityBins | null;
-  return (
-    !!b &&
-    typeof b.step === 'number' &&
-    [b.edges, b.confidence, b.accuracy, b.counts].every(Array.isArray) &&
-    b.edges.length === b.counts.length + 1 &&
-    b.confidence.length === b.counts.length &&
-    b.accuracy.length === b.counts.length
-  );
-}
-
 export class ReliabilityDiagram {
   constructor(
     private readonly canvas: HTMLCanvasElement,
     private readonly caption: HTMLElement,
   ) {}
 
-  render(theme: Theme, bins: ReliabilityBins | null): void {
+  render(theme: Theme, bins: ReliabilityBins<number> | null): void {
     const sized = sizeCanvas(this.canvas, 300);
     this.canvas.dataset.bins = bins ? String(bins.counts.filter((n) => n > 0).length) : '0';
     if (!bins) {

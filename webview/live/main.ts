@@ -3,15 +3,17 @@
 // min and median over the layers, entropy, grad norm, GPU utilisation and memory). Every string
 // from a run goes through textContent. State (the run, its alerts and thinned series) survives
 // hide/show through vscode.setState; a `reset` replaces everything.
-import { isHostToWebview, type Alert, type HostToWebview, type RunListItem, type RunStatus, type SeriesPoints } from '../contract';
-import { renderAlerts } from '../shared/alertList';
+import type { Alert, RunListItem, RunStatus, SeriesPoints } from '../contract';
+import { AlertList } from '../shared/alertList';
 import { ChartPanel, extent } from '../shared/chartPanel';
 import { createButton, createSelect } from '../shared/controls';
 import { formatStep } from '../shared/format';
 import { FrameScheduler, WorkCosts } from '../shared/frames';
+import { onHostMessage, type HostMessage } from '../shared/hostMessages';
 import { Visibility } from '../shared/visibility';
 import { PANEL_METRICS, PANELS } from '../shared/panels';
 import { RunData } from '../shared/runData';
+import { RunList } from '../shared/runList';
 import { decodeState, encodeState, isSeriesPoints, thinSeries } from '../shared/stateCodec';
 import { readTheme, watchTheme } from '../shared/theme';
 import { vscodeApi } from '../shared/vscodeApi';
@@ -21,6 +23,8 @@ const MAX_POINTS = 8_192;
 /** Buckets per series in the persisted state (up to 4 points each). */
 const STATE_BUCKETS = 200;
 const STATE_INTERVAL_MS = 1000;
+/** Alerts the sidebar lists before "N more": with more, the loss chart would fall below the fold. */
+const ALERTS_SHOWN = 3;
 
 interface SavedState {
   v: 1;
@@ -29,8 +33,8 @@ interface SavedState {
   runId: string | null;
   status: RunStatus | null;
   alerts: Alert[];
-  series: Record<string, SeriesPoints>;
-  spread: { min: SeriesPoints; median: SeriesPoints; layers: Record<string, number>; lastStep: number } | null;
+  series: Record<string, SeriesPoints<number>>;
+  spread: { min: SeriesPoints<number>; median: SeriesPoints<number>; layers: Record<string, number>; lastStep: number } | null;
 }
 
 function byId(id: string): HTMLElement {
@@ -43,17 +47,16 @@ const api = vscodeApi();
 const pickerSlot = byId('run-picker-slot');
 const statusLine = byId('run-status');
 const actions = byId('actions');
-const alertsBox = byId('alerts');
+const alertList = new AlertList(byId('alerts'), { compactLimit: ALERTS_SHOWN });
 const empty = byId('empty');
 const panelsBox = byId('panels');
 
-const data = new RunData(MAX_POINTS, (name) => PANEL_METRICS.has(name));
+const data: RunData = new RunData(MAX_POINTS, (name: string): boolean => PANEL_METRICS.has(name) || data.isRoleMetric(name));
 const { store, spread, alerts } = data;
 let theme = readTheme();
-let runs: RunListItem[] = [];
+const list = new RunList();
 let activeId: string | null = null;
 let runId: string | null = null;
-let status: RunStatus | null = null;
 
 const picker = createSelect(
   'Run',
@@ -109,6 +112,8 @@ function draw(deadline: number): boolean {
   // Small multiples share the step axis, so an alert's step lines up across them.
   const range = extent(resolved.flat());
   const markers = data.alertMarkers(theme);
+  // The text of every changed panel, drawn or not: one scrolled out of view must not show a stale value.
+  for (const p of dirty) p.view.renderText(resolved[panels.indexOf(p)], data.titleFor(p.spec));
   const todo = panels.filter((p) => dirty.has(p) && wanted(p));
   costs.runWithin(deadline, todo, (p) => {
     p.view.render({ theme, lines: resolved[panels.indexOf(p)], alerts: markers, range });
@@ -118,45 +123,41 @@ function draw(deadline: number): boolean {
 }
 
 function renderStatus(): void {
-  const run = runs.find((r) => r.id === runId);
+  const run = list.find(runId);
   const parts: string[] = [];
   if (runId !== null) {
     parts.push(run?.name ?? runId);
-    if (status) parts.push(status);
+    if (list.status) parts.push(list.status);
     const step = data.lastStep();
     parts.push(Number.isFinite(step) ? `step ${formatStep(step)}` : 'waiting for the first row');
   }
   const text = parts.join(' · ');
   if (statusLine.textContent !== text) statusLine.textContent = text;
-  stopButton.setDisabled(runId === null || status !== 'running');
+  stopButton.setDisabled(runId === null || list.status !== 'running');
   dashboardButton.setDisabled(runId === null);
 }
 
 function renderRuns(): void {
   picker.setOptions(
-    runs.map((r) => ({ value: r.id, label: `${r.name} (${r.status})` })),
+    list.runs.map((r) => ({ value: r.id, label: `${r.name} (${r.status})` })),
     activeId,
   );
-  pickerSlot.hidden = runs.length < 2;
-  empty.hidden = runs.length > 0 || runId !== null;
+  pickerSlot.hidden = list.runs.length < 2;
+  empty.hidden = list.runs.length > 0 || runId !== null;
   empty.textContent = 'No runs yet. Start one with “Loss Radar: Launch Experiment”, or run a training script in the terminal.';
   renderStatus();
 }
 
 function renderAlertList(): void {
-  renderAlerts(alertsBox, alerts.open());
+  alertList.render(alerts.open());
 }
 
-function handle(message: HostToWebview): void {
+function handle(message: HostMessage): void {
   switch (message.type) {
     case 'runs':
-      runs = Array.isArray(message.runs) ? message.runs : [];
+      list.setRuns(message.runs, runId);
       activeId = message.activeId;
-      if (runId !== null) {
-        const current = runs.find((r) => r.id === runId);
-        if (current) status = current.status;
-      }
-      if (activeId === null && runs.length === 0) clearRun();
+      if (activeId === null && list.runs.length === 0) clearRun();
       renderRuns();
       invalidate();
       saveState();
@@ -164,30 +165,33 @@ function handle(message: HostToWebview): void {
     case 'reset':
       runId = message.runId;
       activeId = message.runId;
-      status = message.status;
-      data.reset(message.series ?? {}, message.alerts ?? []);
+      list.setStatus(message.runId, message.status);
+      data.reset(message.series, message.alerts, message.roles);
       renderRuns();
       renderAlertList();
       invalidate();
       saveState();
       return;
+    case 'roles':
+      if (message.runId !== runId) return;
+      data.setRoles(message.roles);
+      return;
     case 'append':
       if (message.runId !== runId) return;
-      data.append(message.series ?? {});
+      data.append(message.series);
       invalidate();
       saveSoon();
       return;
     case 'alerts':
       if (message.runId !== runId) return;
-      alerts.apply(message.alerts ?? []);
+      alerts.apply(message.alerts);
       renderAlertList();
       invalidate();
       saveState();
       return;
     case 'status':
       if (message.runId !== runId) return;
-      status = message.status;
-      runs = runs.map((r) => (r.id === message.runId ? { ...r, status: message.status } : r));
+      list.setStatus(message.runId, message.status);
       renderRuns();
       saveState();
       return;
@@ -199,7 +203,7 @@ function handle(message: HostToWebview): void {
 
 function clearRun(): void {
   runId = null;
-  status = null;
+  list.status = null;
   data.clear();
   renderAlertList();
 }
@@ -224,17 +228,17 @@ function saveState(): void {
   if (saveTimer !== undefined) clearTimeout(saveTimer);
   if (saveIdle !== undefined) cancelIdleCallback(saveIdle);
   saveTimer = saveIdle = undefined;
-  const series: Record<string, SeriesPoints> = {};
+  const series: Record<string, SeriesPoints<number>> = {};
   for (const name of store.names()) {
     const s = store.get(name);
     if (s && s.length > 0) series[name] = thinSeries(s, STATE_BUCKETS);
   }
   const state: SavedState = {
     v: 1,
-    runs,
+    runs: list.runs,
     activeId,
     runId,
-    status,
+    status: list.status,
     alerts: alerts.all(),
     series,
     spread: spread.min.length > 0 ? { min: thinSeries(spread.min, STATE_BUCKETS), median: thinSeries(spread.median, STATE_BUCKETS), ...spread.snapshot() } : null,
@@ -245,12 +249,12 @@ function saveState(): void {
 function restoreState(): void {
   const saved = decodeState(api.getState()) as Partial<SavedState> | null;
   if (!saved || saved.v !== 1) return;
-  runs = Array.isArray(saved.runs) ? saved.runs : [];
+  list.runs = Array.isArray(saved.runs) ? saved.runs : [];
   activeId = typeof saved.activeId === 'string' ? saved.activeId : null;
   runId = typeof saved.runId === 'string' ? saved.runId : null;
-  status = saved.status ?? null;
+  list.status = saved.status ?? null;
   if (saved.series && typeof saved.series === 'object') {
-    const series: Record<string, SeriesPoints> = {};
+    const series: Record<string, SeriesPoints<number>> = {};
     for (const [name, pts] of Object.entries(saved.series)) if (isSeriesPoints(pts)) series[name] = pts;
     store.reset(series);
   }
@@ -263,9 +267,7 @@ function restoreState(): void {
   if (Array.isArray(saved.alerts)) alerts.apply(saved.alerts);
 }
 
-window.addEventListener('message', (event: MessageEvent) => {
-  if (isHostToWebview(event.data)) handle(event.data);
-});
+onHostMessage(handle);
 
 watchTheme((next) => {
   theme = next;

@@ -1,6 +1,6 @@
-// The body the host renders for the sidebar "Live" view (src/vscode/webviewHtml.ts puts it between
-// the stylesheet and the script). Plain strings, no vscode import: the host and the browser tests
-// both import it. dist/webview/live.js fills these elements.
+// The body the host renders for the sidebar "Live" view (the shell, src/view/webviewShell.ts, puts
+// it between the stylesheet and the script). Plain strings, no vscode import: the host and the
+// browser tests both import it. dist/webview/live.js fills these elements.
 export const LIVE_SCRIPT = 'live.js';
 export const LIVE_STYLE = 'live.css';
 

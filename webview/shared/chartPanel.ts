@@ -1,7 +1,8 @@
 // One small multiple: a figure with a title, the latest value of each line, and a line chart drawn
 // from the series at the chart's pixel width. The figure's data-* attributes say what the last draw
-// showed (points, lines, non-finite and alert markers, the step range), for tests and for
-// assistive reading alongside the aria label.
+// showed (points, lines, non-finite and alert markers, the step and value ranges), for tests and for
+// assistive reading alongside the aria label. The text (latest values, note) is cheap and kept
+// current on every change; only the chart's drawing may wait until the panel is on screen.
 import { formatStep, formatValue } from './format';
 import { LineChart, type LineChartOptions, type LineInput, type XRange } from './lineChart';
 import { m4Display } from './m4';
@@ -38,6 +39,7 @@ export class ChartPanel {
   readonly canvas: HTMLCanvasElement;
   private readonly latest: HTMLElement;
   private readonly note: HTMLElement;
+  private readonly titleEl: HTMLElement;
   private chart: LineChart | null = null;
   private lastMarkers: Markers | null = null;
 
@@ -53,6 +55,7 @@ export class ChartPanel {
     const name = document.createElement('span');
     name.className = 'panel-title';
     name.textContent = title;
+    this.titleEl = name;
     this.latest = document.createElement('span');
     this.latest.className = 'panel-latest';
     caption.append(name, this.latest);
@@ -72,14 +75,27 @@ export class ChartPanel {
     return this.chart;
   }
 
+  /**
+   * The latest values and the note, without drawing: a view calls it for a panel whose drawing it
+   * skips (scrolled out of view), so the text is current the moment the panel shows.
+   */
+  renderText(lines: readonly ResolvedLine[], title?: string): void {
+    if (title !== undefined && this.titleEl.textContent !== title) {
+      this.titleEl.textContent = title;
+      this.canvas.setAttribute('aria-label', title);
+    }
+    const withData = lines.filter((l) => l.series.length > 0);
+    const note = withData.length === 0 ? 'waiting for the first value' : '';
+    if (this.note.textContent !== note) this.note.textContent = note;
+    this.renderLatest(withData);
+  }
+
   render(frame: PanelFrame): void {
     const lines = frame.lines.filter((l) => l.series.length > 0);
     const visible = lines.length > 0 || !!this.options.alwaysShown;
     this.element.hidden = !visible;
     if (!visible) return;
-    const note = lines.length === 0 ? 'waiting for the first value' : '';
-    if (this.note.textContent !== note) this.note.textContent = note;
-    this.renderLatest(lines);
+    this.renderText(lines);
     this.chart ??= new LineChart(this.canvas, frame.theme, this.options);
     const chart = this.chart;
     const range = frame.range ?? extent(lines);
@@ -106,6 +122,9 @@ export class ChartPanel {
     set('alerts', String(counts.alerts));
     set('xMin', range ? String(range.min) : '');
     set('xMax', range ? String(range.max) : '');
+    const y = chart.yRange;
+    set('yMin', y ? String(y.min) : '');
+    set('yMax', y ? String(y.max) : '');
   }
 
   /** Redraws the drag selection only (the data stays as the last render left it). */

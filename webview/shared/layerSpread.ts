@@ -41,7 +41,7 @@ export class LayerSpread {
   }
 
   /** Takes the layer series of a reset or delta (other metrics are ignored); true if it added points. */
-  ingest(series: Record<string, SeriesPoints>): boolean {
+  ingest(series: Record<string, SeriesPoints<number>>): boolean {
     const layers: string[] = [];
     const steps: number[] = [];
     const values: number[] = [];

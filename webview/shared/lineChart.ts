@@ -79,6 +79,12 @@ export class LineChart {
     return this.chart.scales.x.getValueForPixel(offsetX) ?? null;
   }
 
+  /** The value axis as the last update laid it out, or null before the first. */
+  get yRange(): XRange | null {
+    const y = this.chart.scales.y;
+    return y && Number.isFinite(y.min) && Number.isFinite(y.max) ? { min: y.min, max: y.max } : null;
+  }
+
   plotArea(): { left: number; right: number; top: number; bottom: number } | null {
     const area = this.chart.chartArea;
     return area ? { left: area.left, right: area.right, top: area.top, bottom: area.bottom } : null;

@@ -1,7 +1,8 @@
 // The run a view shows, as the view holds it: the series it keeps, the SA layer spread computed
 // from them, and the run's alerts. The sidebar and the dashboard take the host's reset, append and
 // alerts messages the same way, and read a panel's lines and the alert markers the same way.
-import type { Alert, SeriesPoints } from '../contract';
+import type { Alert, MetricRoles, SeriesPoints } from '../contract';
+import { isMetricRole } from '../../src/metrics/roles';
 import { AlertBook } from './alerts';
 import type { ResolvedLine } from './chartPanel';
 import { LayerSpread } from './layerSpread';
@@ -14,6 +15,9 @@ export class RunData {
   readonly store: SeriesStore;
   readonly spread: LayerSpread;
   readonly alerts = new AlertBook();
+  /** Which logged metric the host says plays each role; a panel's `loss` line draws `train_loss` when that is it. */
+  private roles: MetricRoles = { loss: null, 'loss/val': null, lr: null, grad_norm: null };
+  private roleNames = new Set<string>();
 
   /** `accept` picks the metrics the view keeps; every series compacts itself at `maxPoints`. */
   constructor(maxPoints: number, accept: (name: string) => boolean) {
@@ -21,8 +25,9 @@ export class RunData {
     this.spread = new LayerSpread(maxPoints);
   }
 
-  /** A `reset`: everything replaced. */
-  reset(series: Record<string, SeriesPoints>, alerts: readonly Alert[]): void {
+  /** A `reset`: everything replaced. The roles come first: they decide which series the view keeps. */
+  reset(series: Record<string, SeriesPoints<number>>, alerts: readonly Alert[], roles: MetricRoles): void {
+    this.setRoles(roles);
     this.store.reset(series);
     this.spread.clear();
     this.spread.ingest(series);
@@ -31,9 +36,34 @@ export class RunData {
   }
 
   /** An `append` delta. */
-  append(series: Record<string, SeriesPoints>): void {
+  append(series: Record<string, SeriesPoints<number>>): void {
     this.store.append(series);
     this.spread.ingest(series);
+  }
+
+  /** A `roles` message (a role taken mid-run), or a reset's. */
+  setRoles(roles: MetricRoles): void {
+    this.roles = { ...roles };
+    this.roleNames = new Set(Object.values(roles).filter((n): n is string => n !== null));
+  }
+
+  /** A metric the view must keep because it plays a role (a `train_loss` feeds the loss panel). */
+  isRoleMetric(name: string): boolean {
+    return this.roleNames.has(name);
+  }
+
+  /**
+   * The panel's title, naming the logged metrics it draws when they are not the canonical ones:
+   * "Loss (train_loss)" says which of the run's metrics the chart chose (docs/metrics.md).
+   */
+  titleFor(spec: PanelSpec): string {
+    const actual: string[] = [];
+    for (const line of spec.lines) {
+      if (line.source.kind !== 'metric') continue;
+      const name = this.resolve(line.source.names);
+      if (name !== undefined && !line.source.names.includes(name)) actual.push(name);
+    }
+    return actual.length > 0 ? `${spec.title} (${actual.join(', ')})` : spec.title;
   }
 
   clear(): void {
@@ -60,11 +90,19 @@ export class RunData {
         if (series.length > 0) out.push({ label: line.label ?? line.source.which, color, dashed: line.dashed, series, width });
         continue;
       }
-      const name = line.source.names.find((n) => this.store.has(n));
+      const name = this.resolve(line.source.names);
       const series = name !== undefined ? this.store.get(name) : undefined;
       if (name !== undefined && series) out.push({ label: line.label ?? name, color, dashed: line.dashed, series, width });
     }
     return out;
+  }
+
+  /** The series a metric line draws: the metric holding its role, else the first of its names the run logged. */
+  private resolve(names: readonly string[]): string | undefined {
+    const role = names[0];
+    const actual = isMetricRole(role) ? this.roles[role] : null;
+    if (actual !== null && this.store.has(actual)) return actual;
+    return names.find((n) => this.store.has(n));
   }
 
   /** Every alert as a chart marker: critical in the error colour, warnings in the warning colour. */

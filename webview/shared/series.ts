@@ -123,7 +123,7 @@ export class GrowableSeries {
     this.version++;
   }
 
-  toPoints(): SeriesPoints {
+  toPoints(): SeriesPoints<number> {
     return { steps: Array.from(this.steps.subarray(0, this.length)), values: Array.from(this.values.subarray(0, this.length)) };
   }
 }
@@ -155,13 +155,13 @@ export class SeriesStore {
   }
 
   /** Replaces everything with `series`; returns the names it holds. */
-  reset(series: Record<string, SeriesPoints>): Set<string> {
+  reset(series: Record<string, SeriesPoints<number>>): Set<string> {
     this.map.clear();
     return this.append(series);
   }
 
   /** Appends a delta; returns the names that changed. */
-  append(series: Record<string, SeriesPoints>): Set<string> {
+  append(series: Record<string, SeriesPoints<number>>): Set<string> {
     const changed = new Set<string>();
     for (const name of Object.keys(series)) {
       if (!this.accept(name)) continue;

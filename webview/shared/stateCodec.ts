@@ -30,7 +30,7 @@ export function decodeState(value: unknown): unknown {
 }
 
 /** The series thinned to at most about 4 × `buckets` points (extrema and non-finite values kept). */
-export function thinSeries(series: GrowableSeries, buckets: number): SeriesPoints {
+export function thinSeries(series: GrowableSeries, buckets: number): SeriesPoints<number> {
   const steps: number[] = [];
   const values: number[] = [];
   const n = series.length;
@@ -43,7 +43,7 @@ export function thinSeries(series: GrowableSeries, buckets: number): SeriesPoint
   return { steps, values };
 }
 
-export function isSeriesPoints(value: unknown): value is SeriesPoints {
-  const v = value as SeriesPoints | null;
+export function isSeriesPoints(value: unknown): value is SeriesPoints<number> {
+  const v = value as SeriesPoints<number> | null;
   return !!v && Array.isArray(v.steps) && Array.isArray(v.values) && v.steps.length === v.values.length;
 }

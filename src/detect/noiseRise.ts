@@ -1,0 +1,72 @@
+// A rise of a metric in units of its own noise (docs/early-warning.md): the one-sided CUSUM of the
+// metric's log against the median and robust σ of its own earlier values (a lagged reference, so
+// that the rise is not its own yardstick). The loss of a classifier on noisy labels moves by tens
+// of percent from batch to batch and the loss of an LM by a few: a fixed fraction above the best
+// is noise for one and a blow-up for the other, while a CUSUM of z-scores means the same on both.
+// The episode opens at `h` and stays open while the sum stays above h/2: the warning lasts as long
+// as the risk does, instead of closing while the loss is still on its way up.
+import type { MetricRow } from '../store/run';
+import { fmt, type Detector } from './detector';
+import type { AlertChange, EpisodeBook } from './episodes';
+import type { AlertKind } from './alert';
+import { Cusum, LaggedReference } from './stats';
+
+export interface RiseParams {
+  key: string;
+  kind: AlertKind;
+  metric: string;
+  /** What the metric is, for the message ("loss", "gradient norm"). */
+  noun: string;
+  warmupRows: number;
+  lag: number;
+  window: number;
+  k: number;
+  h: number;
+  /** σ floor in log units: a series flatter than this (a constant LR-free loss) is not divided by ~0. */
+  floor: number;
+}
+
+export class NoiseRiseDetector implements Detector {
+  private readonly ref: LaggedReference;
+  private readonly cusum: Cusum;
+  private rows = 0;
+  private open = false;
+  private sinceStep = Number.NaN;
+
+  constructor(private readonly p: RiseParams) {
+    this.ref = new LaggedReference(p.lag, p.window);
+    this.cusum = new Cusum(p.k);
+  }
+
+  observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {
+    if (this.p.h <= 0) return;
+    const v = row.values[this.p.metric];
+    if (v === undefined || !Number.isFinite(v) || v <= 0) return;
+    this.rows += 1;
+    const x = Math.log(v);
+    let z = Number.NaN;
+    let score = 0;
+    const judged = this.rows > this.p.warmupRows && this.ref.ready;
+    if (judged) {
+      const sigma = this.ref.sd(this.p.floor);
+      z = (x - this.ref.median()) / sigma;
+      const before = this.cusum.value;
+      score = this.cusum.push(z, this.rows);
+      if (before === 0 && score > 0) this.sinceStep = row.step;
+    }
+    this.ref.push(x);
+    this.open = this.open ? score >= this.p.h / 2 : score >= this.p.h;
+    const firing = judged && this.open;
+    book.judge(this.p.key, firing, row.step, row.source, () => {
+      const sigma = this.ref.sd(this.p.floor);
+      const median = Math.exp(this.ref.median());
+      return {
+        kind: this.p.kind,
+        severity: 'warning',
+        metric: this.p.metric,
+        message: `${this.p.noun} is rising beyond its own noise: ${fmt(v)} is z = ${fmt(z)} above its earlier median ${fmt(median)} (σ = ${fmt(sigma)} in log units), CUSUM ${fmt(score)} ≥ ${fmt(this.p.h)}, since step ${this.sinceStep}`,
+        values: { [this.p.metric]: v, z, cusum: score, sigma, median, since: this.sinceStep },
+      };
+    }, out);
+  }
+}

@@ -1,0 +1,70 @@
+// The detectors' figures on the sealed split of the corpus (test/fixtures/corpus, families resnet
+// and mixer; eval/README.md, "Corpus protocol"): runs that no default was chosen on, replayed
+// in-process. These are the figures docs/early-warning.md and the README report; a change of the
+// detectors or of the corpus that moves them must move the reports with them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { figures, loadManifest, loadPeers, scoreSplit, type GroupFigures } from '../../eval/corpus/score';
+
+const manifest = loadManifest();
+const peers = loadPeers();
+let cached: { total: GroupFigures; perFamily: Record<string, GroupFigures> } | null = null;
+
+async function sealed() {
+  if (cached) return cached;
+  const { scores } = await scoreSplit((r) => r.split === 'sealed');
+  const perFamily: Record<string, GroupFigures> = {};
+  for (const family of manifest.split.sealed) perFamily[family] = figures(scores.filter((s) => s.family === family), peers, manifest.runs);
+  cached = { total: figures(scores, peers, manifest.runs), perFamily };
+  return cached;
+}
+
+test('the sealed split is whole families that the development split does not have', () => {
+  assert.deepEqual(manifest.split.sealed, ['resnet', 'mixer']);
+  for (const f of manifest.split.sealed) assert.ok(!manifest.split.dev.includes(f), f);
+  const runs = Object.values(manifest.runs);
+  assert.ok(runs.every((r) => (r.split === 'sealed') === manifest.split.sealed.includes(r.family)));
+  assert.ok(Object.keys(peers).length >= runs.length, 'every run has the peers’ first alerts (eval/corpus/run_peers.py)');
+});
+
+test('sealed split: healthy runs with no alert at all', async () => {
+  const { total } = await sealed();
+  assert.equal(total.healthy, SEALED.healthy);
+  assert.deepEqual(total.falseAlarmRuns, SEALED.falseAlarmRuns);
+});
+
+test('sealed split: exploding runs warned before their onset, the warning still open at it', async () => {
+  const { total } = await sealed();
+  assert.equal(total.exploding, SEALED.exploding);
+  assert.deepEqual(total.missed, SEALED.missed);
+});
+
+test('sealed split: leads, and the median lead over the best peer that raised no false alarm', async () => {
+  const { total, perFamily } = await sealed();
+  assert.deepEqual(total.leads, SEALED.leads);
+  assert.equal(total.medianLead, SEALED.medianLead);
+  assert.equal(total.medianLeadOverBestCleanPeer, SEALED.medianLeadOverBestCleanPeer);
+  for (const [family, pinned] of Object.entries(SEALED.perFamily)) {
+    const f = perFamily[family];
+    assert.deepEqual([f.healthy, f.falseAlarmRuns.length, f.exploding, f.recalled, f.medianLead, f.medianLeadOverBestCleanPeer], pinned, family);
+  }
+});
+
+// Pinned from `node --import tsx eval/corpus/evaluate.ts --split sealed` (docs/early-warning.md).
+const SEALED = {
+  healthy: 52,
+  // three clipped twins of a corrupted batch (a 1000× gradient, indistinguishable at its row from
+  // the unclipped run that explodes one step later) and two fp16 runs on a 100× LR ramp
+  falseAlarmRuns: ['mixer-corrupt-twin-s1', 'resnet-corrupt-twin-s0', 'resnet-corrupt-twin-s1', 'resnet-fp16-s0', 'resnet-fp16-twin-s1'],
+  exploding: 12,
+  missed: [] as string[],
+  // eight sudden explosions (an LR jump, a corrupted batch) warned the step before; four LR ramps
+  leads: [1, 1, 1, 1, 1, 1, 1, 1, 60, 92, 120, 136],
+  medianLead: 1,
+  medianLeadOverBestCleanPeer: 1,
+  /** family: [healthy, healthy with an alert, exploding, recalled, median lead, median lead over best clean peer] */
+  perFamily: {
+    resnet: [36, 4, 6, 6, 1, 1],
+    mixer: [16, 1, 6, 6, 1, 1],
+  } as Record<string, (number | null)[]>,
+};
