@@ -3,7 +3,7 @@
 // enough layers at once. Layers that sit near zero from the start (an LM head, say) are not judged:
 // for them a low value is normal, not a warning.
 import type { MetricRow } from '../store/run';
-import { fmt, type Detector } from './detector';
+import type { Detector } from './detector';
 import type { AlertChange, EpisodeBook } from './episodes';
 import type { DetectorSettings } from './settings';
 import { Ema, RollingWindow, Streak } from './stats';

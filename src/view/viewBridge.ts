@@ -1,6 +1,6 @@
 // What a webview sees of one run: a full snapshot when it asks, then deltas coalesced to at most
 // 10 messages a second. Plain Node: the VS Code side only hands it a `post` function.
-import type { HostToWebview, ReliabilityBins, RunStatus, SeriesPoints, ViewAlert, ViewNumber } from '../../webview/contract';
+import type { HostToWebview, ReliabilityBins, SeriesPoints, ViewAlert, ViewNumber } from '../../webview/contract';
 import type { Alert } from '../detect/alert';
 import type { AlertMonitor } from '../detect/alertMonitor';
 import type { Hub } from '../hub/hub';

@@ -10,7 +10,6 @@ import { nodeSink, type FileSink } from '../../src/store/appendLog';
 import { parseJsonLines } from '../../src/store/jsonLines';
 import { RunStore } from '../../src/store/runStore';
 import type { Run } from '../../src/store/run';
-import { rawUpgrade, textFrame } from '../helpers/rawSocket';
 import { TestTrainer, rows } from '../helpers/trainerClient';
 import { tempDir, waitFor } from '../helpers/tmp';
 
