@@ -278,7 +278,10 @@ describe('Loss Radar in a real VS Code', { timeout: 600_000 }, () => {
     await live.waitForFunction(() => Number(document.querySelector<HTMLElement>('figure[data-panel="loss"]')?.dataset.points ?? 0) > 10, undefined, { timeout: 60_000 });
     assert.equal(await live.locator('figure[data-panel="loss"] .panel-title').textContent(), 'Loss (train_loss)', 'the chart says which metric it draws');
     await live.waitForSelector('.alert', { timeout: SLOW });
-    const alerts = wb.runRecords<{ metric: string; state: string }>(server, runId, 'alerts.jsonl');
+    // alerts.jsonl is written in batches (at most 250 ms apart): the sidebar can be first.
+    const judged = () => wb.runRecords<{ metric: string; state: string }>(server, runId, 'alerts.jsonl');
+    for (let i = 0; i < 100 && !judged().some((a) => a.state === 'open'); i++) await page.waitForTimeout(100);
+    const alerts = judged();
     assert.ok(alerts.some((a) => a.state === 'open' && a.metric === 'train_loss'), `warnings judge train_loss: ${JSON.stringify(alerts.map((a) => a.metric))}`);
     await snap('lightning-run-live');
     for (let i = 0; i < 600 && metaOf(runId).status === 'running'; i++) await page.waitForTimeout(200);
