@@ -52,6 +52,25 @@ export function flag(args: ParsedArgs, name: string): string | undefined {
   return values?.[values.length - 1];
 }
 
+/**
+ * A flag that takes one of `choices` ("expected a or b", "expected one of a, b, c" otherwise);
+ * `fallback` when it is not given.
+ */
+export function choiceFlag<T extends string>(args: ParsedArgs, name: string, choices: readonly T[]): T | undefined;
+export function choiceFlag<T extends string>(args: ParsedArgs, name: string, choices: readonly T[], fallback: T): T;
+export function choiceFlag<T extends string>(args: ParsedArgs, name: string, choices: readonly T[], fallback?: T): T | undefined {
+  const raw = flag(args, name);
+  if (raw === undefined) return fallback;
+  if ((choices as readonly string[]).includes(raw)) return raw as T;
+  const expected = choices.length === 2 ? `${choices[0]} or ${choices[1]}` : `one of ${choices.join(', ')}`;
+  throw new UsageError(`--${name}: expected ${expected}, got ${JSON.stringify(raw)}`);
+}
+
+/** The interpreter a command runs Python with: --python, else LOSSRADAR_PYTHON, else python3. */
+export function pythonFlag(args: ParsedArgs): string {
+  return flag(args, 'python') ?? process.env.LOSSRADAR_PYTHON ?? 'python3';
+}
+
 export function intFlag(args: ParsedArgs, name: string, fallback: number): number {
   const raw = flag(args, name);
   if (raw === undefined) return fallback;

@@ -6,15 +6,14 @@
 import { loadRows, replay, type LoadedRows } from '../detect/replay';
 import type { Alert } from '../detect/alert';
 import { isMetricRole, type RoleOverrides } from '../metrics/roles';
-import { bundledSdk, pythonFor } from '../import/cli';
+import { bundledSdk } from '../import/cli';
 import { ImportLogsError, isRunTarget, loadLogRows } from '../import/importLogs';
-import { flag, UsageError, type ParsedArgs } from './args';
+import { choiceFlag, pythonFlag, UsageError, type ParsedArgs } from './args';
 
 export async function detect(args: ParsedArgs, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const [target, ...extra] = args.positional;
   if (!target || extra.length > 0) throw new UsageError('detect takes one FILE.jsonl, FILE.jsonl.gz, RUN_DIR or LOG_PATH');
-  const format = flag(args, 'format') ?? 'json';
-  if (format !== 'json' && format !== 'text') throw new UsageError(`--format: expected json or text, got ${JSON.stringify(format)}`);
+  const format = choiceFlag(args, 'format', ['json', 'text'], 'json');
   const settings: Record<string, number> = {};
   const metrics: RoleOverrides = {};
   for (const pair of args.flags.get('set') ?? []) {
@@ -32,7 +31,7 @@ export async function detect(args: ParsedArgs, out: NodeJS.WritableStream = proc
     if (await isRunTarget(target)) loaded = await loadRows(target);
     else {
       // Not a run of the store: another tool's logs, read as `lossradar import` reads them (docs/import.md).
-      const logs = await loadLogRows({ path: target, python: pythonFor(args), sdk: bundledSdk() });
+      const logs = await loadLogRows({ path: target, python: pythonFlag(args), sdk: bundledSdk() });
       for (const w of logs.warnings) err.write(`lossradar detect: ${w}\n`);
       loaded = logs.loaded;
     }

@@ -7,13 +7,13 @@ import { Launcher } from '../launch/launcher';
 import { preflight } from '../launch/preflight';
 import { sdkPath } from '../launch/trainerEnv';
 import { RunStore } from '../store/runStore';
-import { flag, UsageError, type ParsedArgs } from './args';
+import { flag, pythonFlag, UsageError, type ParsedArgs } from './args';
 import { LiveLine } from './liveLine';
 
 export async function run(args: ParsedArgs, trainerArgs: string[], out: NodeJS.WriteStream = process.stdout): Promise<number> {
   const [experiment, ...extra] = args.positional;
   if (!experiment || extra.length > 0) throw new UsageError('run takes one EXPERIMENT name (e.g. lm-diverge)');
-  const python = flag(args, 'python') ?? process.env.LOSSRADAR_PYTHON ?? 'python3';
+  const python = pythonFlag(args);
   const check = await preflight(python);
   if (!check.ok) {
     out.write(`Loss Radar: ${check.message}\n`);

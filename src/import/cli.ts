@@ -3,35 +3,21 @@
 // or none was found (the others are still imported), 2 for a usage error or an interpreter that
 // cannot run the readers.
 import * as path from 'node:path';
-import { flag, UsageError, type ParsedArgs } from '../cli/args';
+import { choiceFlag, flag, pythonFlag, UsageError, type ParsedArgs } from '../cli/args';
 import { sdkPath } from '../launch/trainerEnv';
-import { importLogs, ImportLogsError, LOG_FORMATS, type ImportLogsResult, type LogFormat } from './importLogs';
-
-/** The interpreter of the readers: --python, else LOSSRADAR_PYTHON, else python3 (as `lossradar run`). */
-export function pythonFor(args: ParsedArgs): string {
-  return flag(args, 'python') ?? process.env.LOSSRADAR_PYTHON ?? 'python3';
-}
+import { importLogs, ImportLogsError, LOG_FORMATS, type ImportLogsResult } from './importLogs';
 
 /** The SDK beside this bundle (dist/python in the VSIX, trainer/ in a checkout). */
 export function bundledSdk(): string {
   return sdkPath(path.resolve(__dirname, '..'));
 }
 
-export function onlyFlag(args: ParsedArgs): LogFormat | undefined {
-  const only = flag(args, 'from');
-  if (only !== undefined && !(LOG_FORMATS as readonly string[]).includes(only)) {
-    throw new UsageError(`--from: expected one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(only)}`);
-  }
-  return only as LogFormat | undefined;
-}
-
 export async function importCommand(args: ParsedArgs, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const [target, ...extra] = args.positional;
   if (!target || extra.length > 0) throw new UsageError('import takes one PATH (a log folder or one log file)');
-  const format = flag(args, 'format') ?? 'text';
-  if (format !== 'json' && format !== 'text') throw new UsageError(`--format: expected json or text, got ${JSON.stringify(format)}`);
+  const format = choiceFlag(args, 'format', ['json', 'text'], 'text');
   const runsDir = path.resolve(flag(args, 'runs') ?? path.join('.lossradar', 'runs'));
-  const options = { path: target, runsDir, name: flag(args, 'name'), only: onlyFlag(args), python: pythonFor(args), sdk: bundledSdk() };
+  const options = { path: target, runsDir, name: flag(args, 'name'), only: choiceFlag(args, 'from', LOG_FORMATS), python: pythonFlag(args), sdk: bundledSdk() };
   let result: ImportLogsResult;
   try {
     result = await importLogs(options);

@@ -21,6 +21,20 @@ const ROLE_PREFIXES: Readonly<Partial<Record<MetricRole, string>>> = { lr: 'lr-'
 /** The metric chosen for each role, or null when the run logs none (yet). */
 export type MetricRoles = Record<MetricRole, string | null>;
 
+/** No metric holds any role yet. */
+export function noRoles(): MetricRoles {
+  return { loss: null, 'loss/val': null, lr: null, grad_norm: null };
+}
+
+/**
+ * The series that plays `role` in a run's set of series (the status bar's loss, a dashboard
+ * overlay), or undefined when the run logs none.
+ */
+export function roleSeries<S>(series: { names(): Iterable<string>; get(name: string): S | undefined }, role: MetricRole, overrides: RoleOverrides = {}): S | undefined {
+  const name = resolveRoles(series.names(), overrides)[role];
+  return name === null ? undefined : series.get(name);
+}
+
 /** A user's choice, from the `lossradar.metrics.*` settings or `detect --set loss=NAME`: it always wins. */
 export type RoleOverrides = Partial<Record<MetricRole, string>>;
 
@@ -40,7 +54,7 @@ export function resolveRoles(names: Iterable<string>, overrides: RoleOverrides =
  * the rest of the run: a detector's baseline must not jump to another series mid-run.
  */
 export class RoleResolver {
-  readonly roles: MetricRoles = { loss: null, 'loss/val': null, lr: null, grad_norm: null };
+  readonly roles: MetricRoles = noRoles();
   private unresolved: MetricRole[];
   private lastKeyCount = -1;
   /** True when some role is held by a metric of another name: rows need the canonical view. */

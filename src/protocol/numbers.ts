@@ -13,6 +13,15 @@ export function encodeNumber(value: number): WireNumber {
   return value > 0 ? 'Infinity' : '-Infinity';
 }
 
+/**
+ * A value read from JSON where a number belongs: a number, or one of the three strings. Anything
+ * else (a null that JSON made of an unencoded NaN) reads as NaN: shown as non-finite, never as 0.
+ */
+export function readNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  return isNonFiniteToken(value) ? decodeNumber(value) : Number.NaN;
+}
+
 /** The three strings that stand for a non-finite number. */
 export function isNonFiniteToken(value: unknown): value is Exclude<WireNumber, number> {
   return value === 'NaN' || value === 'Infinity' || value === '-Infinity';

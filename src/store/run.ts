@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { decodeNumber, encodeNumber, isNonFiniteToken } from '../protocol/numbers';
+import { decodeNumber, encodeNumber, isNonFiniteToken, readNumber } from '../protocol/numbers';
 import type { Distribution, EventFrame, Reliability, ScalarRow, WireNumber } from '../protocol/wire';
 import { AppendLog, type FileSink } from './appendLog';
 import { readJsonLines, type LineProblem } from './jsonLines';
@@ -189,7 +189,7 @@ export class Run extends EventEmitter<RunEvents> {
       const values = item.values as Record<string, unknown> | undefined;
       if (typeof values !== 'object' || values === null) continue;
       // Older files wrote a non-finite value as null: NaN says as much.
-      for (const k in values) if (typeof values[k] !== 'number') values[k] = isNonFiniteToken(values[k]) ? decodeNumber(values[k]) : Number.NaN;
+      for (const k in values) values[k] = readNumber(values[k]);
     }
     return items;
   }

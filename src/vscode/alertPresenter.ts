@@ -101,9 +101,8 @@ export class AlertPresenter implements vscode.Disposable {
   }
 
   private async notify(entry: LocatedAlert): Promise<void> {
-    const open = this.book.openFor(entry.runId);
-    this.policy.openNow(entry.runId, open.filter((a) => a.id !== entry.alert.id));
-    if (!this.policy.opened(entry.runId, entry.alert)) return;
+    const others = this.book.openFor(entry.runId).filter((a) => a.id !== entry.alert.id);
+    if (!this.policy.opened(entry.runId, entry.alert, others)) return;
     // Stop Run only while there is something to stop; a click after the run ended is answered by
     // the command itself (it says the run already ended).
     const running = (await this.store.get(entry.runId))?.status === 'running';

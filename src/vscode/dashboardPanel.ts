@@ -6,7 +6,7 @@ import { DASHBOARD_MARKUP } from '../../webview/dashboard/markup';
 import type { AlertMonitor } from '../detect/alertMonitor';
 import type { Hub } from '../hub/hub';
 import type { RunStore } from '../store/runStore';
-import { resolveRoles, type RoleOverrides } from '../metrics/roles';
+import { roleSeries, type RoleOverrides } from '../metrics/roles';
 import { seriesPoints, ViewBridge } from '../view/viewBridge';
 import { handleWebviewMessage } from '../view/webviewCommands';
 import { webviewHtml } from './webviewHtml';
@@ -58,8 +58,7 @@ export class DashboardPanels implements vscode.Disposable {
     const out: { id: string; name: string; loss: SeriesPoints }[] = [];
     for (const id of runIds) {
       const run = await this.store.get(id);
-      const name = run ? resolveRoles(run.series.names(), this.metrics()).loss : null;
-      const loss = name === null ? undefined : run?.series.get(name);
+      const loss = run && roleSeries(run.series, 'loss', this.metrics());
       if (!run || !loss) continue;
       out.push({ id, name: run.meta.name, loss: seriesPoints(loss, 1000) });
     }

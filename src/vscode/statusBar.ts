@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { Hub } from '../hub/hub';
 import type { AlertBook } from '../present/alertBook';
-import { resolveRoles, type RoleOverrides } from '../metrics/roles';
+import { roleSeries, type RoleOverrides } from '../metrics/roles';
 import { Coalescer } from '../present/coalescer';
 import { statusLine } from '../present/statusLine';
 import type { Run } from '../store/run';
@@ -60,7 +60,7 @@ export class RunStatusBar implements vscode.Disposable {
       name: run.meta.name,
       status: run.status,
       step: run.lastStep,
-      loss: lossOf(run, this.metrics()),
+      loss: roleSeries(run.series, 'loss', this.metrics())?.last()?.value,
       alerts: this.book.openFor(run.id),
     });
     this.item.text = line.text;
@@ -76,8 +76,3 @@ export class RunStatusBar implements vscode.Disposable {
   }
 }
 
-/** The latest training loss, under whatever name the run logs it (docs/metrics.md). */
-function lossOf(run: Run, metrics: RoleOverrides): number | undefined {
-  const name = resolveRoles(run.series.names(), metrics).loss;
-  return name === null ? undefined : run.series.get(name)?.last()?.value;
-}

@@ -44,13 +44,15 @@ test('a burst of changes redraws at once, then at most once per interval, and th
 test('the first warning of a run notifies, later warnings do not, and a critical does once per episode', () => {
   let firstWarning = true;
   const p = new NotifyPolicy(() => firstWarning);
-  assert.equal(p.opened('r1', alert('w1', 'warning')), true, 'the first warning');
-  assert.equal(p.opened('r1', alert('w2', 'warning')), false, 'a second warning');
-  assert.equal(p.opened('r1', alert('c1', 'critical')), true, 'the first critical');
-  assert.equal(p.opened('r1', alert('c2', 'critical')), false, 'a critical while another is open');
-  p.openNow('r1', [alert('w2', 'warning')]);
-  assert.equal(p.opened('r1', alert('c3', 'critical')), true, 'a critical after the last one closed');
+  const w1 = alert('w1', 'warning');
+  const w2 = alert('w2', 'warning');
+  const c1 = alert('c1', 'critical');
+  assert.equal(p.opened('r1', w1, []), true, 'the first warning');
+  assert.equal(p.opened('r1', w2, [w1]), false, 'a second warning');
+  assert.equal(p.opened('r1', c1, [w1, w2]), true, 'the first critical');
+  assert.equal(p.opened('r1', alert('c2', 'critical'), [w1, w2, c1]), false, 'a critical while another is open');
+  assert.equal(p.opened('r1', alert('c3', 'critical'), [w2]), true, 'a critical after the last one closed');
   firstWarning = false;
-  assert.equal(p.opened('r2', alert('w', 'warning')), false, 'the setting turns first warnings off');
-  assert.equal(p.opened('r2', alert('c', 'critical')), true, 'criticals notify whatever the setting');
+  assert.equal(p.opened('r2', alert('w', 'warning'), []), false, 'the setting turns first warnings off');
+  assert.equal(p.opened('r2', alert('c', 'critical'), []), true, 'criticals notify whatever the setting');
 });

@@ -3,8 +3,8 @@
 // here every field that holds metric values is decoded back to numbers and every message is checked
 // for its shape, so the views handle plain numbers and never see a null where a value was (a null
 // in a Float64Array is a 0: the loss line fell to 0 where the run blew up).
-import { decodeNumber, isNonFiniteToken } from '../../src/protocol/numbers';
-import { METRIC_ROLES, type MetricRoles } from '../../src/metrics/roles';
+import { readNumber } from '../../src/protocol/numbers';
+import { METRIC_ROLES, noRoles, type MetricRoles } from '../../src/metrics/roles';
 import type { HostToWebview, ReliabilityBins, RunListItem, SeriesPoints, ViewAlert } from '../contract';
 
 /** A host message as the views handle it: metric values are numbers, NaN and ±Infinity included. */
@@ -14,16 +14,8 @@ type Fields = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/**
- * A metric value as a number. Anything else where a value belongs (a null that JSON made of an
- * unencoded NaN) reads as NaN: a value the view cannot read is shown as non-finite, never as 0.
- */
-function value(v: unknown): number {
-  if (typeof v === 'number') return v;
-  return isNonFiniteToken(v) ? decodeNumber(v) : Number.NaN;
-}
-
-const values = (list: unknown[]): number[] => list.map(value);
+/** Metric values as numbers (src/protocol/numbers.ts readNumber: what cannot be read is NaN, never 0). */
+const values = (list: unknown[]): number[] => list.map(readNumber);
 
 function points(p: unknown): SeriesPoints<number> | null {
   if (!isObject(p) || !Array.isArray(p.steps) || !Array.isArray(p.values)) return null;
@@ -46,7 +38,7 @@ function alerts(list: unknown): ViewAlert<number>[] {
   if (!Array.isArray(list)) return [];
   return list.filter((a): a is Fields => isObject(a) && typeof a.id === 'string').map((a) => {
     const raw = isObject(a.values) ? a.values : {};
-    return { ...(a as unknown as ViewAlert<unknown>), values: Object.fromEntries(Object.keys(raw).map((k) => [k, value(raw[k])])) };
+    return { ...(a as unknown as ViewAlert<unknown>), values: Object.fromEntries(Object.keys(raw).map((k) => [k, readNumber(raw[k])])) };
   });
 }
 
@@ -60,7 +52,7 @@ function bins(b: unknown): ReliabilityBins<number> | null {
 
 /** Each role's metric name, or null: anything else the host could have sent reads as no choice. */
 function roles(r: unknown): MetricRoles {
-  const out: MetricRoles = { loss: null, 'loss/val': null, lr: null, grad_norm: null };
+  const out = noRoles();
   if (!isObject(r)) return out;
   for (const role of METRIC_ROLES) {
     const name = r[role];

@@ -2,7 +2,7 @@
 // from them, and the run's alerts. The sidebar and the dashboard take the host's reset, append and
 // alerts messages the same way, and read a panel's lines and the alert markers the same way.
 import type { Alert, MetricRoles, SeriesPoints } from '../contract';
-import { isMetricRole } from '../../src/metrics/roles';
+import { isMetricRole, noRoles } from '../../src/metrics/roles';
 import { AlertBook } from './alerts';
 import type { ResolvedLine } from './chartPanel';
 import { LayerSpread } from './layerSpread';
@@ -16,7 +16,7 @@ export class RunData {
   readonly spread: LayerSpread;
   readonly alerts = new AlertBook();
   /** Which logged metric the host says plays each role; a panel's `loss` line draws `train_loss` when that is it. */
-  private roles: MetricRoles = { loss: null, 'loss/val': null, lr: null, grad_norm: null };
+  private roles: MetricRoles = noRoles();
   private roleNames = new Set<string>();
 
   /** `accept` picks the metrics the view keeps; every series compacts itself at `maxPoints`. */
