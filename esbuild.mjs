@@ -10,6 +10,7 @@ const builds = [
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
   { ...common, entryPoints: ['webview/live/main.ts'], outfile: 'dist/webview/live.js', platform: 'browser', format: 'iife', target: 'chrome120' },
   { ...common, entryPoints: ['webview/dashboard/main.ts'], outfile: 'dist/webview/dashboard.js', platform: 'browser', format: 'iife', target: 'chrome120' },
+  { ...common, entryPoints: ['webview/compare/main.ts'], outfile: 'dist/webview/compare.js', platform: 'browser', format: 'iife', target: 'chrome120' },
 ];
 
 await mkdir('dist', { recursive: true });

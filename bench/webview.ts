@@ -1,7 +1,10 @@
 // Webview benchmark (editor issue): the sidebar bundle in real headless Chromium, under the host's
 // CSP, fed as the host feeds it.
-//  * frames: 1 000 rows/s across 20 metrics as 10 Hz `append` deltas of 100 rows, on top of a run
-//    that already holds 20 000 rows (so the series sit at their point cap and compact as they grow).
+//  * frames: 1 000 rows/s across 21 metrics as 10 Hz `append` deltas of 100 rows (with the run's
+//    clock), on top of a run that already holds 20 000 rows (so the series sit at their point cap
+//    and compact as they grow), drawn the dearest way the charts allow (docs/charts.md): smoothing
+//    on (each line drawn twice: raw and its debiased EMA), every one of the eight charts on a log
+//    axis, relative time on the x axis.
 //    The view draws within a per-frame budget, so one delta may be drawn over a few frames: every
 //    frame it works in is a sample (until its root drops data-drawing). A frame's time is the work
 //    the renderer's main thread did for it, as Chromium's own trace records it: the frame's
@@ -81,8 +84,16 @@ window.__Chart = Chart;`,
 // In-page helpers, as a string: functions handed to page.evaluate would be re-serialised from the
 // transpiled source.
 const FRAME_MARK = 'lossradar-bench-frame';
-const PAGE_HELPERS = `(() => {
-  const METRICS = ['loss', 'loss/val', 'calibration/ece', 'entropy/normalized', 'grad_norm', 'gpu/util', 'gpu/mem_used_mb', 'sa/min_sign_diversity'];
+const pageHelpers = (features: boolean) => `(() => {
+  const FEATURES = ${features};
+  const METRICS = ['loss', 'loss/val', 'lr', 'calibration/ece', 'entropy/normalized', 'grad_norm', 'gpu/util', 'gpu/mem_used_mb', 'sa/min_sign_diversity'];
+  // The heaviest drawing the views offer: smoothing (raw + smoothed lines), log axes on all eight charts, a time axis.
+  const PREFS = FEATURES ? { smoothing: 0.6, xAxis: 'relative', logScale: { loss: true, lr: true, ece: true, sa: true, entropy: true, grad: true, 'gpu-util': true, 'gpu-mem': true } } : { smoothing: 0, xAxis: 'step', logScale: { loss: false } };
+  const clock = (from, count) => {
+    const steps = new Array(count), values = new Array(count);
+    for (let i = 0; i < count; i++) { steps[i] = from + i; values[i] = 1.7e9 + (from + i) * 0.05; }
+    return { steps, values };
+  };
   for (let i = 0; i < 12; i++) METRICS.push('sa/layer' + i + '/sign_diversity');
   let seed = 1;
   const rand = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
@@ -90,6 +101,7 @@ const PAGE_HELPERS = `(() => {
     if (m === 'gpu/util') return 85 + 10 * rand();
     if (m === 'gpu/mem_used_mb') return 6000 + 50 * rand();
     if (m.startsWith('sa/')) return 0.6 + 0.3 * rand();
+    if (m === 'lr') return 3e-4 * Math.min(1, step / 2000);
     return 2 * Math.exp(-step / 20000) + 0.1 * rand();
   };
   const rows = (from, count) => {
@@ -116,9 +128,13 @@ const PAGE_HELPERS = `(() => {
   const sleepUntil = (t) => new Promise((r) => setTimeout(r, Math.max(0, t - performance.now())));
   window.__bench = {
     async preload(runId, count) {
+      dispatch({ type: 'prefs', prefs: PREFS });
       dispatch({ type: 'runs', runs: [{ id: runId, name: 'bench', status: 'running', createdAt: 0 }], activeId: runId });
-      dispatch({ type: 'reset', runId, status: 'running', series: rows(0, count), alerts: [], reliability: null });
-      await rendered();
+      dispatch({ type: 'reset', runId, status: 'running', series: rows(0, count), alerts: [], reliability: null, clock: clock(0, count), events: [], config: null, distributionSteps: [] });
+      const root = document.querySelector('#live');
+      do await rendered(); while (root.hasAttribute('data-drawing'));
+      const drawn = [...document.querySelectorAll('figure.panel:not([hidden])')];
+      if (drawn.length !== 8 || (FEATURES && drawn.some((f) => f.dataset.scale !== 'log' || f.dataset.smoothed !== '0.6'))) throw new Error('the bench must draw eight charts, smoothed, on log axes: ' + JSON.stringify(drawn.map((f) => ({ ...f.dataset }))));
       return count;
     },
     // Every frame the view works in after a message (it draws within a per-frame budget and marks
@@ -133,7 +149,7 @@ const PAGE_HELPERS = `(() => {
       const t0 = performance.now();
       for (let k = 0; k < messages; k++) {
         await sleepUntil(t0 + (k * 1000) / hz);
-        const msg = { type: 'append', runId, series: rows(step, rowsPerMessage) };
+        const msg = { type: 'append', runId, series: rows(step, rowsPerMessage), clock: clock(step, rowsPerMessage) };
         step += rowsPerMessage;
         const a = performance.now();
         dispatch(msg);
@@ -153,7 +169,7 @@ const PAGE_HELPERS = `(() => {
     async flatOut(runId, from, seconds, rowsPerMessage) {
       const msgs = [];
       let step = from;
-      for (let k = 0; k < seconds * 80; k++) { msgs.push({ type: 'append', runId, series: rows(step, rowsPerMessage) }); step += rowsPerMessage; }
+      for (let k = 0; k < seconds * 80; k++) { msgs.push({ type: 'append', runId, series: rows(step, rowsPerMessage), clock: clock(step, rowsPerMessage) }); step += rowsPerMessage; }
       const t0 = performance.now();
       let sent = 0;
       const root = document.querySelector('#live');
@@ -170,6 +186,7 @@ const PAGE_HELPERS = `(() => {
       return { steps, values };
     },
     async firstFrame(series) {
+      dispatch({ type: 'prefs', prefs: PREFS });
       dispatch({ type: 'runs', runs: [{ id: 'big', name: 'big', status: 'running', createdAt: 0 }], activeId: 'big' });
       await rendered();
       const a = performance.now();
@@ -178,7 +195,7 @@ const PAGE_HELPERS = `(() => {
       let f;
       do f = await rendered(); while (root.hasAttribute('data-drawing'));
       const panel = document.querySelector('figure[data-panel="loss"]');
-      if (!panel || panel.dataset.nonfinite !== '1' || !(Number(panel.dataset.points) > 100)) throw new Error('the 1M series did not draw: ' + JSON.stringify(panel && panel.dataset));
+      if (!panel || panel.dataset.nonfinite !== '1' || !(Number(panel.dataset.points) > 100) || (FEATURES && panel.dataset.smoothed !== '0.6')) throw new Error('the 1M series did not draw: ' + JSON.stringify(panel && panel.dataset));
       return f.end - a;
     },
     async firstFrameRaw() {
@@ -223,7 +240,9 @@ interface BenchWindow {
 
 type B = BenchWindow['__bench'];
 
-export async function benchWebview(): Promise<WebviewBenchResult> {
+/** `features: false` draws the same charts plain (no smoothing, linear, steps), for comparison. */
+export async function benchWebview(options: { features?: boolean } = {}): Promise<WebviewBenchResult> {
+  const PAGE_HELPERS = pageHelpers(options.features ?? true);
   const [live, chartOnly] = await Promise.all([bundle('webview/live/main.ts'), chartjsOnlyBundle()]);
   const h: Harness = await startHarness({ bundles: { live, dashboard: '' } });
   try {

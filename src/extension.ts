@@ -12,12 +12,18 @@ import { sdkPath } from './launch/trainerEnv';
 import { AlertBook } from './present/alertBook';
 import { RunStore, type RunSummary } from './store/runStore';
 import { AlertPresenter } from './vscode/alertPresenter';
+import { registerRunActions } from './vscode/runActionCommands';
+import { AutoRescue } from './rescue/autoRescue';
+import { offeredActions } from './rescue/actions';
 import { DashboardPanels } from './vscode/dashboardPanel';
 import { launchExperiment } from './vscode/launchCommand';
 import { LiveViewProvider } from './vscode/liveView';
 import { openLogs } from './vscode/openLogs';
 import { RunsTreeProvider } from './vscode/runsTree';
+import { ComparePanel } from './vscode/comparePanel';
+import { filterRuns, setTags } from './vscode/runCommands';
 import { RunStatusBar } from './vscode/statusBar';
+import { ViewPrefsStore } from './view/viewPrefs';
 
 type RunRef = Pick<RunSummary, 'id'> | undefined;
 
@@ -84,10 +90,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     context.subscriptions.push({ dispose: () => void unpublish() });
   }
 
-  const live = new LiveViewProvider(context.extensionUri, hub, store, monitor, metricOverrides);
-  const tree = new RunsTreeProvider(store);
-  const dashboards = new DashboardPanels(context.extensionUri, hub, store, monitor, metricOverrides);
-  const pickRun = async (ref: RunRef, onlyLive: boolean): Promise<RunSummary | undefined> => {
+  // Smoothing, x axis, log scales, the metrics charted: one setting for every view of the workspace.
+  const viewPrefs = new ViewPrefsStore(context.workspaceState);
+  const live = new LiveViewProvider(context.extensionUri, hub, store, monitor, metricOverrides, viewPrefs);
+  const tree = new RunsTreeProvider(store, metricOverrides);
+  const dashboards = new DashboardPanels(context.extensionUri, hub, store, monitor, metricOverrides, viewPrefs);
+  const compare = new ComparePanel(context.extensionUri, store, hub, dashboards, metricOverrides, output);
+  const runsView = vscode.window.createTreeView('lossradar.runs', { treeDataProvider: tree });
+  tree.attach(runsView);
+  const pickRun = async (ref: RunRef, onlyLive: boolean, placeHolder?: string): Promise<RunSummary | undefined> => {
     const all = await store.list();
     if (ref?.id) return all.find((r) => r.id === ref.id);
     const runs = all.filter((r) => !onlyLive || r.status === 'running');
@@ -103,7 +114,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const ordered = shown ? [shown, ...runs.filter((r) => r !== shown)] : runs;
     const picked = await vscode.window.showQuickPick(
       ordered.map((r) => ({ label: r.name, description: `${r.status}${r === shown ? ' · shown in the sidebar' : ''}`, detail: r.id, run: r })),
-      { placeHolder: onlyLive ? 'Which run to stop?' : 'Run' },
+      { placeHolder: placeHolder ?? (onlyLive ? 'Which run to stop?' : 'Run') },
     );
     return picked?.run;
   };
@@ -111,11 +122,32 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     live,
     tree,
     dashboards,
-    new AlertPresenter(book, store),
+    new AlertPresenter(book, store, (runId) => offeredActions(hub.capabilities(runId))),
+    // docs/rescue.md: Checkpoint Now, Lower Learning Rate, Roll Back; a run whose policy is auto is rescued on a critical alert.
+    ...registerRunActions(
+      hub,
+      (ref, onlyLive, placeHolder) => pickRun(ref.id ? { id: ref.id } : undefined, onlyLive, placeHolder),
+      (runId) => book.openFor(runId).reduce<number | undefined>((min, a) => (min === undefined || a.step < min ? a.step : min), undefined),
+    ),
+    new AutoRescue(hub, monitor, (runId, alert) => output.appendLine(`[${runId}] asked the run to rescue itself (${alert.kind} at step ${alert.step})`)),
     new RunStatusBar(hub, store, book, live, metricOverrides),
     vscode.window.registerWebviewViewProvider(LiveViewProvider.viewId, live),
-    vscode.window.registerTreeDataProvider('lossradar.runs', tree),
+    runsView,
+    compare,
     vscode.commands.registerCommand('lossradar.refreshRuns', () => tree.refresh()),
+    // docs/compare.md: the comparison table, the Runs tree's filter, tags from the editor.
+    vscode.commands.registerCommand('lossradar.compareRuns', () => compare.open()),
+    vscode.commands.registerCommand('lossradar.filterRuns', () => filterRuns(tree)),
+    vscode.commands.registerCommand('lossradar.clearRunsFilter', () => tree.setFilter(null)),
+    vscode.commands.registerCommand('lossradar.setTags', async (ref: RunRef) => {
+      const run = await pickRun(ref, false);
+      if (!run) return;
+      try {
+        await setTags(store, run);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Loss Radar: cannot set the tags of run "${run.name}": ${(err as Error).message}`);
+      }
+    }),
     vscode.commands.registerCommand('lossradar.startHub', () => {
       void vscode.window.showInformationMessage(`Loss Radar hub is listening on ${hub.url}; runs are stored in ${runsDir}.`);
     }),

@@ -132,7 +132,7 @@ def train(spec: Spec, out_dir: str) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     from families import make
-    from mechanisms import classification_loss, fp16_round, make_optimizer
+    from mechanisms import make_optimizer, training_step
 
     import lossradar
 
@@ -151,19 +151,8 @@ def train(spec: Spec, out_dir: str) -> dict[str, Any]:
             group["lr"] = lr
         model.train()
         x, y = batches(step)
-        logits = model(x)
-        if r.fp16:
-            logits = fp16_round(logits)
-        loss = classification_loss(r.loss, logits, y)
         scale = r.corrupt_scale if step == corrupt_step else 1.0
-        opt.zero_grad(set_to_none=True)
-        (loss * scale).backward()
-        if r.fp16:
-            for p in model.parameters():
-                if p.grad is not None:
-                    p.grad = fp16_round(p.grad)
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), r.clip if r.clip else math.inf)
-        opt.step()
+        loss, logits, grad_norm = training_step(r, model, opt, x, y, scale)
         values = {"loss": loss.item(), "lr": lr, "grad_norm": grad_norm.item()}
         if step % SA_EVERY == 0:
             run.log_predictions(step, logits.detach(), y, **values)

@@ -109,3 +109,25 @@ def make_optimizer(r: Recipe, params: Any) -> torch.optim.Optimizer:
 def fp16_round(t: Tensor) -> Tensor:
     """What float16 without loss scaling does to a value: overflow to ±inf past 65504, underflow to 0."""
     return t.to(torch.float16).to(t.dtype)
+
+
+def training_step(
+    r: Recipe, model: nn.Module, opt: torch.optim.Optimizer, x: Tensor, y: Tensor, scale: float
+) -> tuple[Tensor, Tensor, Tensor]:
+    """One step of a corpus run as the recipe makes it: the loss (its logits rounded as fp16 would),
+    scaled by `scale` for a corrupted batch, fp16's gradients, clipping, the optimizer's step.
+    Returns the loss, the logits and the gradient norm before clipping. The generator and the
+    rescue evaluation (eval/rescue/) train through this one function, so their runs are the same."""
+    logits = model(x)
+    if r.fp16:
+        logits = fp16_round(logits)
+    loss = classification_loss(r.loss, logits, y)
+    opt.zero_grad(set_to_none=True)
+    (loss * scale).backward()
+    if r.fp16:
+        for p in model.parameters():
+            if p.grad is not None:
+                p.grad = fp16_round(p.grad)
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), r.clip if r.clip else math.inf)
+    opt.step()
+    return loss, logits, grad_norm

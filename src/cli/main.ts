@@ -1,7 +1,8 @@
-// Entry point of dist/cli.js: `lossradar serve|detect|run|import …` (design.md §6).
+// Entry point of dist/cli.js: `lossradar serve|detect|run|import|export …` (design.md §6).
 import { importCommand } from '../import/cli';
 import { parseArgs, UsageError, type CommandSpec } from './args';
 import { detect } from './detect';
+import { exportCommand } from './export';
 import { run } from './run';
 import { serve } from './serve';
 
@@ -41,6 +42,12 @@ const COMMANDS = {
       read through P (default $LOSSRADAR_PYTHON, else python3; TensorBoard needs its package);
       exit 1 if a log could not be read (the others are imported), 2 on a usage error`,
     options: { name: {}, runs: {}, from: {}, python: {}, format: {} },
+  },
+  export: {
+    usage: `lossradar export RUN [--format csv|parquet|arrow] [--out FILE] [--runs DIR]
+      writes a run's rows for pandas, polars or DuckDB (docs/store.md "Export"): RUN is a run
+      folder or a run id under DIR (default .lossradar/runs); FILE defaults to RUN.FORMAT`,
+    options: { format: {}, out: {}, runs: {} },
   },
 } satisfies Record<string, CommandSpec>;
 type Command = keyof typeof COMMANDS;
@@ -93,6 +100,8 @@ async function main(argv: string[]): Promise<number> {
         return await detect(args);
       case 'import':
         return await importCommand(args);
+      case 'export':
+        return await exportCommand(args);
     }
   } catch (err) {
     if (err instanceof UsageError && !(err instanceof CommandUsageError)) throw new CommandUsageError(command, err.message);

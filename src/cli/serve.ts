@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { AlertMonitor } from '../detect/alertMonitor';
 import { publishHub, defaultDiscoveryDir } from '../discovery/discovery';
 import { Hub } from '../hub/hub';
+import { AutoRescue } from '../rescue/autoRescue';
 import { RunStore } from '../store/runStore';
 import { flag, intFlag, type ParsedArgs } from './args';
 
@@ -26,6 +27,8 @@ export async function serve(args: ParsedArgs, out: NodeJS.WritableStream = proce
   // Alerts go to stdout as JSON lines after the {"url","token"} line, for whoever drives serve.
   const monitor = new AlertMonitor(hub);
   monitor.on('alert', (run, alert) => out.write(JSON.stringify({ runId: run.id, alert }) + '\n'));
+  // Runs whose policy is auto are rescued on a critical alert (docs/rescue.md).
+  const rescue = new AutoRescue(hub, monitor, (runId, alert) => say(`asked run ${runId} to rescue itself (${alert.kind} at step ${alert.step})`));
   const { url } = await hub.listen();
   const folders = args.flags.get('folder') ?? [];
   const unpublish = folders.length
@@ -41,6 +44,7 @@ export async function serve(args: ParsedArgs, out: NodeJS.WritableStream = proce
   const stop = async () => {
     await unpublish();
     await hub.close();
+    rescue.dispose();
     monitor.dispose();
     await store.dispose();
   };

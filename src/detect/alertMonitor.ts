@@ -4,7 +4,6 @@ import { EventEmitter } from 'node:events';
 import type { Hub } from '../hub/hub';
 import type { MetricRow, Run } from '../store/run';
 import type { Alert } from './alert';
-import { loadRows } from './replay';
 import type { RoleOverrides } from '../metrics/roles';
 import type { DetectorSettings } from './settings';
 import { Watchdog } from './watchdog';
@@ -63,11 +62,13 @@ export class AlertMonitor extends EventEmitter<AlertMonitorEvents> {
     if (run.rowCount > 0) {
       try {
         await run.flush();
-        const { rows } = await loadRows(run.dir);
-        for (const row of rows) {
-          if (firstNewSeq !== undefined && row.seq !== undefined && row.seq >= firstNewSeq) break;
-          watchdog.ingest(row);
-        }
+        // In chunks, the event loop free between them: a long run's history must not hold the hub.
+        await run.storedRows((rows) => {
+          for (const row of rows) {
+            if (firstNewSeq !== undefined && row.seq !== undefined && row.seq >= firstNewSeq) return false;
+            watchdog.ingest(row);
+          }
+        });
       } catch {
         // Nothing on disk yet: start fresh.
       }

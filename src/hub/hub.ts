@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_FRAME_BYTES, type Distribution, type Reliability } from '../protocol/wire';
+import { MAX_FRAME_BYTES, type Capabilities, type Command, type Distribution, type EventFrame, type Reliability } from '../protocol/wire';
 import type { RunStore } from '../store/runStore';
 import type { MetricRow, Run } from '../store/run';
 import { trainerGone } from '../store/meta';
@@ -48,6 +48,10 @@ export interface HubEvents {
   runStarted: [run: Run, resumed: boolean];
   rows: [run: Run, rows: MetricRow[]];
   distribution: [run: Run, frame: Distribution | Reliability];
+  /** A `run.event()`, as stored (with the time it arrived). */
+  event: [run: Run, event: EventFrame & { time: number }];
+  /** What a connected run's SDK can do changed (docs/rescue.md); also said by `runStarted`'s hello. */
+  capabilities: [run: Run, capabilities: Capabilities];
   disconnected: [run: Run];
   problem: [message: string];
 }
@@ -211,15 +215,22 @@ export class Hub extends EventEmitter<HubEvents> {
   }
 
   /**
-   * Sends a command to the run's trainer; false when it is not connected. A run asked to stop is
-   * recorded as stopped however its script then ends it (it usually calls finish()).
+   * Sends a command to the run's trainer (`'stop'`, or one with its arguments: `{ command:
+   * 'lower-lr', factor: 0.5 }`); false when it is not connected. A run asked to stop is recorded as
+   * stopped however its script then ends it (it usually calls finish()).
    */
-  sendCommand(runId: string, command: 'stop' | 'checkpoint'): boolean {
+  sendCommand(runId: string, command: 'stop' | 'checkpoint' | Command): boolean {
     const session = this.sessionFor(runId);
     if (!session?.run) return false;
-    if (command === 'stop') void session.run.requestStop().catch(() => undefined);
-    session.send({ type: 'command', command });
+    const frame: Command = typeof command === 'string' ? { command } : command;
+    if (frame.command === 'stop') void session.run.requestStop().catch(() => undefined);
+    session.send({ type: 'command', ...frame });
     return true;
+  }
+
+  /** What the connected run's SDK can do when asked; null when it is not connected or never said. */
+  capabilities(runId: string): Capabilities | null {
+    return this.sessionFor(runId)?.capabilities ?? null;
   }
 
   async close(): Promise<void> {

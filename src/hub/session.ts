@@ -6,6 +6,7 @@ import { parseTrainerFrame, type Parsed as ParseResult, type RowError } from '..
 import {
   CLOSE,
   PROTOCOL_VERSION,
+  type Capabilities,
   type ErrorCode,
   type Hello,
   type HubFrame,
@@ -26,6 +27,8 @@ type Parsed = Extract<ParseResult, { ok: true }>;
 
 export class Session {
   run: Run | undefined;
+  /** What the trainer's SDK can do when asked (hello, then `capabilities` frames; docs/rescue.md). */
+  capabilities: Capabilities | null = null;
   readonly closed: Promise<void>;
   private alive = true;
   private binding = false;
@@ -148,7 +151,11 @@ export class Session {
         break;
       case 'event':
         if (this.overBacklog(run)) return;
-        run.appendEvent(frame);
+        this.hub.emit('event', run, run.appendEvent(frame));
+        break;
+      case 'capabilities':
+        this.capabilities = { actions: frame.actions, ...(frame.rescue ? { rescue: frame.rescue } : {}) };
+        this.hub.emit('capabilities', run, this.capabilities);
         break;
       case 'end':
         this.onEnd(run, frame);
@@ -233,6 +240,7 @@ export class Session {
         pid: hello.pid ?? null,
         device: hello.device ?? null,
         sdk: hello.sdk ?? null,
+        tags: hello.run?.tags ?? null,
       }));
     } catch (err) {
       this.binding = false;
@@ -253,6 +261,7 @@ export class Session {
       this.claimed = run.id;
     }
     this.run = run;
+    this.capabilities = hello.capabilities ?? null;
     run.connected = true;
     if (resumed) this.resumeStepFloor = run.lastStep;
     const onDurable = (seq: number) => this.send({ type: 'ack', seq });
@@ -320,6 +329,7 @@ export class Session {
   }
 
   private async onClose(): Promise<void> {
+    this.capabilities = null; // a trainer that is gone can be asked nothing
     if (this.helloTimer) clearTimeout(this.helloTimer);
     if (this.drainTimer) clearInterval(this.drainTimer);
     for (const off of this.detach) off();

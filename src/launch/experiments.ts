@@ -21,6 +21,17 @@ export const ExperimentSchema = Type.Object(
     gpus: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { description: 'GPU indices, passed as CUDA_VISIBLE_DEVICES.' })),
     launcher: Type.Optional(Type.Literal('torchrun', { description: 'Run under torchrun (torch.distributed.run).' })),
     nproc: Type.Optional(Type.Integer({ minimum: 1, description: 'Processes per node under torchrun.' })),
+    rescue: Type.Optional(
+      Type.Object(
+        {
+          mode: Type.Union([Type.Literal('off'), Type.Literal('auto')], { description: 'auto: on a critical alert the run rolls back and lowers its lr by itself (docs/rescue.md).' }),
+          action: Type.Optional(Type.Union([Type.Literal('rollback'), Type.Literal('lower-lr')], { description: 'What a rescue does (default rollback: roll back and lower the lr).' })),
+          maxRescues: Type.Optional(Type.Integer({ minimum: 0, description: 'At most this many rescues per run (default 2).' })),
+          lrFactor: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'The lr is multiplied by this (default 0.5).' })),
+        },
+        { additionalProperties: false, description: 'The rescue policy of the runs this experiment starts (the script must call run.watch(model, optimizer=...)); passed as LOSSRADAR_RESCUE.' },
+      ),
+    ),
   },
   { additionalProperties: false, title: 'Loss Radar experiment' },
 );
@@ -109,6 +120,8 @@ export function commandLine(e: Experiment, python: string, workspace: string): C
   const launcher = e.launcher === 'torchrun' ? ['-m', 'torch.distributed.run', '--nproc_per_node', String(e.nproc ?? 1)] : [];
   const env: Record<string, string> = { ...(e.env ?? {}) };
   if (e.gpus) env.CUDA_VISIBLE_DEVICES = e.gpus.join(',');
+  // lossradar.init() reads it when the script passes no rescue= of its own (docs/rescue.md).
+  if (e.rescue) env.LOSSRADAR_RESCUE = JSON.stringify(e.rescue);
   return {
     command: e.python ?? python,
     args: [...launcher, ...target, ...(e.args ?? [])],

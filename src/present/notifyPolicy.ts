@@ -3,6 +3,19 @@
 // than the first). So does the first warning of a run, unless the user turned that off: warnings
 // fire tens of steps before the explosion, and one seen only in the sidebar is easy to miss.
 import type { Alert } from '../detect/alert';
+import type { ActionInfo } from '../rescue/actions';
+
+/**
+ * The buttons of an alert's notification: what the run's SDK can do (docs/rescue.md: Roll Back
+ * first, the most complete answer to a blow-up), then Stop Run while the run is live, then Open
+ * Dashboard. A run that ended offers only the dashboard.
+ */
+export function notificationActions(running: boolean, offered: readonly ActionInfo[]): string[] {
+  if (!running) return ['Open Dashboard'];
+  const order = ['rollback', 'lower-lr', 'checkpoint'];
+  const labels = [...offered].sort((a, b) => order.indexOf(a.action) - order.indexOf(b.action)).map((a) => a.label);
+  return [...labels, 'Stop Run', 'Open Dashboard'];
+}
 
 export class NotifyPolicy {
   /** Runs that have notified once: their later warnings stay in the sidebar. */

@@ -15,6 +15,9 @@ export const MAX_ROWS_PER_FRAME = 1000;
 /** Steps and seqs are JSON numbers: above 2^53 − 1 two of them can read as one. */
 export const MAX_SAFE_INDEX = Number.MAX_SAFE_INTEGER;
 export const RUN_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
+/** A run's tags: at most this many, each of 1 … 64 characters (docs/compare.md). */
+export const MAX_TAGS = 32;
+export const MAX_TAG_LENGTH = 64;
 
 /** JSON has no NaN or Infinity; they travel as these strings (the proto3 JSON convention). */
 export const NonFiniteToken = Type.Union(
@@ -44,6 +47,38 @@ export const ScalarRow = Type.Object({
 });
 export type ScalarRow = Static<typeof ScalarRow>;
 
+/** What a run's SDK can do when the hub asks (docs/rescue.md): the editor offers only these. */
+export const RunAction = Type.Union([Type.Literal('checkpoint'), Type.Literal('lower-lr'), Type.Literal('rollback')]);
+export type RunAction = Static<typeof RunAction>;
+
+/** A word of the protocol (an action, a mode): a newer SDK's word must not cost it its hello. */
+const Word = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', expected: 'a short lowercase word' });
+
+/** A run's rescue policy, as its SDK announces it: with `mode: 'auto'` the hub answers a critical
+ * alert with a `rescue` command (src/rescue/autoRescue.ts); the SDK counts and applies it. The
+ * Python SDK's modes are 'off' and 'auto', its actions 'rollback' and 'lower-lr'. */
+export const RescuePolicy = Type.Object({
+  mode: Word,
+  action: Type.Optional(Word),
+  maxRescues: Type.Optional(Type.Integer({ minimum: 0 })),
+  lrFactor: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+});
+export type RescuePolicy = Static<typeof RescuePolicy>;
+
+/**
+ * In the hello (the latest, on every connection) and in a `capabilities` frame when it changes.
+ * `actions` are words; the editor offers those it knows (RunAction) and ignores the rest.
+ */
+const CapabilityFields = {
+  actions: Type.Array(Word, { maxItems: 16 }),
+  rescue: Type.Optional(RescuePolicy),
+};
+export const Capabilities = Type.Object(CapabilityFields);
+export type Capabilities = Static<typeof Capabilities>;
+
+export const CapabilitiesFrame = Type.Object({ type: Type.Literal('capabilities'), ...CapabilityFields });
+export type CapabilitiesFrame = Static<typeof CapabilitiesFrame>;
+
 export const Hello = Type.Object({
   type: Type.Literal('hello'),
   protocol: Type.Integer({ minimum: 1 }),
@@ -52,6 +87,8 @@ export const Hello = Type.Object({
     Type.Object({
       name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
       config: Type.Optional(Type.Union([JsonConfig, Type.Null()])),
+      /** Labels to find and group runs by (docs/compare.md); kept as given, duplicates dropped by the store. */
+      tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: MAX_TAG_LENGTH }), { maxItems: MAX_TAGS })),
     }),
   ),
   runId: Type.Optional(Type.Union([Type.String({ pattern: RUN_ID_PATTERN }), Type.Null()])),
@@ -59,6 +96,7 @@ export const Hello = Type.Object({
   pid: Type.Optional(Type.Integer({ minimum: 0 })),
   device: Type.Optional(Type.String({ maxLength: 100 })),
   rank: Type.Optional(Type.Integer({ minimum: 0 })),
+  capabilities: Type.Optional(Capabilities),
 });
 export type Hello = Static<typeof Hello>;
 
@@ -95,6 +133,11 @@ export const EventFrame = Type.Object({
   step: Type.Optional(Step),
   level: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('error')]),
   message: Type.String({ maxLength: 65536 }),
+  /** What the event is about, so a chart can draw it: `checkpoint`, `lr`, `rollback`, `rescue`, or a
+   * user's own word. Absent on a plain message. */
+  kind: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  /** Steps the event covers (a rolled-back span), drawn as a band rather than a line. */
+  span: Type.Optional(Type.Object({ from: Step, to: Step })),
 });
 export type EventFrame = Static<typeof EventFrame>;
 
@@ -122,9 +165,10 @@ export const TRAINER_FRAMES = {
   distribution: Distribution,
   reliability: Reliability,
   event: EventFrame,
+  capabilities: CapabilitiesFrame,
   end: End,
 } as const satisfies Record<string, TSchema>;
-export type TrainerFrame = Hello | Scalars | Distribution | Reliability | EventFrame | End;
+export type TrainerFrame = Hello | Scalars | Distribution | Reliability | EventFrame | CapabilitiesFrame | End;
 export type TrainerFrameType = TrainerFrame['type'];
 
 export type ErrorCode =
@@ -143,11 +187,32 @@ export type ErrorCode =
   | 'no-hello'
   | 'already-ended';
 
+/**
+ * What the hub asks of a trainer (docs/protocol.md "Hub → trainer", docs/rescue.md). `factor`
+ * multiplies the lr (0 < factor ≤ 1: never raised); `step` is the step the alert opened at (the
+ * SDK rolls back to its newest snapshot from before it); `skip`, batches to skip after a roll back.
+ * `rescue` is the hub's watchdog answering a critical alert on a run whose policy is auto.
+ */
+export const Command = Type.Union([
+  Type.Object({ command: Type.Literal('stop') }),
+  Type.Object({ command: Type.Literal('checkpoint') }),
+  Type.Object({ command: Type.Literal('lower-lr'), factor: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })) }),
+  Type.Object({
+    command: Type.Literal('rollback'),
+    step: Type.Optional(Step),
+    factor: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+    skip: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+  }),
+  Type.Object({ command: Type.Literal('rescue'), step: Step }),
+]);
+export type Command = Static<typeof Command>;
+export type CommandName = Command['command'];
+
 /** Frames the hub sends to a trainer. */
 export type HubFrame =
   | { type: 'welcome'; runId: string; lastSeq: number | null; lastStep: number | null }
   | { type: 'ack'; seq: number }
-  | { type: 'command'; command: 'stop' | 'checkpoint' }
+  | ({ type: 'command' } & Command)
   | { type: 'error'; code: ErrorCode; message: string };
 
 export const HUB_FRAME_SCHEMA = Type.Union([
@@ -158,7 +223,7 @@ export const HUB_FRAME_SCHEMA = Type.Union([
     lastStep: Type.Union([Type.Integer(), Type.Null()]),
   }),
   Type.Object({ type: Type.Literal('ack'), seq: Type.Integer() }),
-  Type.Object({ type: Type.Literal('command'), command: Type.Union([Type.Literal('stop'), Type.Literal('checkpoint')]) }),
+  ...Command.anyOf.map((c) => Type.Composite([Type.Object({ type: Type.Literal('command') }), c])),
   Type.Object({ type: Type.Literal('error'), code: Type.String(), message: Type.String() }),
 ]);
 

@@ -57,8 +57,11 @@ export interface AppendLogOptions {
   /** The size appends shrink to after a failed write. */
   minChunkBytes?: number;
   sink?: FileSink;
-  /** Called after each successful write with the number of lines and the highest mark written. */
-  onFlushed?: (lines: number, mark: number) => void;
+  /**
+   * Called after each successful write with the number of lines, the highest mark written and
+   * the bytes appended (a leading newline after a torn line included): the file's end moved by that.
+   */
+  onFlushed?: (lines: number, mark: number, bytes: number) => void;
   /** Called once per failure episode; again only after a write has succeeded in between. */
   onError?: (err: NodeJS.ErrnoException) => void;
 }
@@ -147,6 +150,7 @@ export class AppendLog {
     }
     const lines = this.pending.slice(0, count);
     let sizeBefore: number | undefined;
+    let data = '';
     try {
       if (!this.tailChecked && this.sink.endsWithNewline) {
         if (!(await this.sink.endsWithNewline(this.path))) this.freshLine = true;
@@ -154,7 +158,8 @@ export class AppendLog {
       }
       const lead = this.freshLine ? '\n' : '';
       sizeBefore = await this.sink.size?.(this.path);
-      await this.sink.appendFile(this.path, lead + lines.join('\n') + '\n');
+      data = lead + lines.join('\n') + '\n';
+      await this.sink.appendFile(this.path, data);
     } catch (err) {
       // The lines stay at the front of the queue: order is kept and the next attempt writes them.
       await this.cutBack(sizeBefore);
@@ -170,7 +175,7 @@ export class AppendLog {
     this.chunkBytes = Math.min(this.maxChunkBytes, this.chunkBytes * 2);
     this.failing = false;
     this.freshLine = false;
-    this.options.onFlushed?.(count, mark);
+    this.options.onFlushed?.(count, mark, Buffer.byteLength(data, 'utf8'));
     return count;
   }
 

@@ -3,6 +3,8 @@ import { promises as fsp } from 'node:fs';
 import * as crypto from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { normalizeStats, type RunStats } from './runStats';
+import { normalizeTags } from './tags';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped' | 'interrupted';
 const STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'stopped', 'interrupted'];
@@ -26,6 +28,10 @@ export interface RunMeta {
   exit?: { code: number | null; signal: string | null } | null;
   /** When Stop Run was asked (Unix seconds): the run then ends as stopped, whatever the script says. */
   stopRequestedAt?: number | null;
+  /** Labels set by the SDK (`init(tags=…)`) or the editor (Set Tags…); docs/compare.md. */
+  tags?: string[];
+  /** Rows, last step, each metric's last and lowest value, alerts: what the comparison table reads (src/store/runStats.ts). */
+  stats?: RunStats | null;
 }
 
 export const META_FILE = 'meta.json';
@@ -175,6 +181,8 @@ export function normalizeMeta(raw: unknown, id: string): RunMeta | undefined {
     sdk: str(m.sdk),
     droppedRows: num(m.droppedRows) ?? 0,
     stopRequestedAt: num(m.stopRequestedAt),
+    tags: normalizeTags(m.tags),
+    stats: normalizeStats(m.stats),
   };
 }
 
@@ -221,6 +229,8 @@ export function newMeta(id: string, now: number, patch: Partial<RunMeta> = {}): 
     device: null,
     sdk: null,
     droppedRows: 0,
+    tags: [],
+    stats: null,
     ...patch,
   };
 }

@@ -5,9 +5,15 @@ import * as path from 'node:path';
 import { decodeNumber, encodeNumber, isNonFiniteToken, readNumber } from '../protocol/numbers';
 import type { Distribution, EventFrame, Reliability, ScalarRow, WireNumber } from '../protocol/wire';
 import { AppendLog, type FileSink } from './appendLog';
-import { readJsonLines, type LineProblem } from './jsonLines';
+import { ColumnStore, RowColumns, SEGMENT_ROWS, type SegmentEntry } from './columns';
+import { downsampleM4, type Points } from './downsample';
+import { parseLine, readJsonLines, readLineChunks, type LineProblem } from './jsonLines';
 import { loadMeta, META_FILE, MetaFile, trainerGone, type RunMeta, type RunStatus } from './meta';
-import { SeriesSet } from './series';
+import { emptyStats, observeAlert, observeBuckets, observeRow, type RunStats } from './runStats';
+import { Series, SeriesSet, type Bucket, type SeriesBounds } from './series';
+
+/** How often a live run's summary (meta.json `stats`) is written while rows arrive. */
+const STATS_SAVE_MS = 5000;
 
 /** Keys of a flat row on disk that are not metrics. */
 export const RESERVED_KEYS = new Set(['step', 'time', 'source', 'seq', 'rank', '__proto__']);
@@ -40,26 +46,54 @@ export interface RunEvents {
    * hub, the launcher and the store ask it to begin, stop or end, and every view hears this once.
    */
   status: [status: RunStatus];
+  /** A trainer connected or went away: a run neither live nor shown is let go (RunStore). */
+  connection: [connected: boolean];
   storeError: [err: NodeJS.ErrnoException];
 }
 
 export interface RunOptions {
   flushMs?: number;
   sink?: FileSink;
+  /** Rows of a sealed columnar segment (docs/store.md); smaller in tests. */
+  segmentRows?: number;
+  /** What each series keeps in memory (src/store/series.ts). */
+  bounds?: Partial<SeriesBounds>;
 }
 
+/** Unsealed rows past this many (the columns cannot be written) are given up: the log has them. */
+const MAX_UNSEALED_SEGMENTS = 8;
+
 export class Run extends EventEmitter<RunEvents> {
-  readonly series = new SeriesSet();
+  readonly series: SeriesSet;
+  /**
+   * The run's clock for the views' time axes (docs/charts.md): per step, the time its first row
+   * carried (Unix seconds). One series for the run, not a time beside every value.
+   */
+  readonly clock = new Series();
   lastStep: number | null = null;
   lastSeq: number | null = null;
   rowCount = 0;
-  connected = false;
+  private live = false;
+  /** The columnar copy on disk (src/store/columns.ts): sealed segments and their index. */
+  private columns: ColumnStore | undefined;
+  /** Rows not in a sealed segment yet; the first `durableRows` of them are in metrics.jsonl. */
+  private readonly unsealed = new RowColumns();
+  private durableRows = 0;
+  /** Size of metrics.jsonl and its lines as this run has written it: where the next segment ends. */
+  private jsonlBytes = 0;
+  private jsonlLines = 0;
+  private sealing: Promise<void> | undefined;
+  private columnsOff = false;
+  private readonly segmentRows: number;
   private readonly metricsLog: AppendLog;
   private readonly distributionsLog: AppendLog;
   private readonly eventsLog: AppendLog;
   private readonly alertsLog: AppendLog;
   private readonly metaFile: MetaFile;
   private ending: Promise<void> | undefined;
+  /** The summary in meta.json (src/store/runStats.ts), updated row by row in place; written with the meta. */
+  private readonly stats: RunStats;
+  private metaSavedAt = 0;
 
   private constructor(
     readonly dir: string,
@@ -67,13 +101,23 @@ export class Run extends EventEmitter<RunEvents> {
     options: RunOptions,
   ) {
     super();
+    this.series = new SeriesSet(options.bounds);
+    this.segmentRows = options.segmentRows ?? SEGMENT_ROWS;
+    this.stats = meta.stats ?? emptyStats(0);
+    this.meta = { ...meta, stats: this.stats };
     const onError = (err: NodeJS.ErrnoException) => this.emit('storeError', err);
     this.metaFile = new MetaFile(path.join(dir, META_FILE), { onError });
     const log = (file: string, extra: Partial<ConstructorParameters<typeof AppendLog>[1]> = {}) =>
       new AppendLog(path.join(dir, file), { flushMs: options.flushMs, sink: options.sink, onError, ...extra });
     this.metricsLog = log('metrics.jsonl', {
-      onFlushed: (_lines, mark) => {
+      onFlushed: (lines, mark, bytes) => {
+        this.durableRows += lines;
+        this.jsonlBytes += bytes;
+        this.jsonlLines += lines;
+        this.maybeSeal();
         if (mark >= 0) this.emit('durable', mark);
+        // The summary on disk follows a live run within STATS_SAVE_MS (docs/compare.md), not every flush.
+        if (Date.now() - this.metaSavedAt >= STATS_SAVE_MS) this.updateMeta({}).catch(() => undefined);
       },
     });
     this.distributionsLog = log('distributions.jsonl');
@@ -96,9 +140,10 @@ export class Run extends EventEmitter<RunEvents> {
 
   static async create(dir: string, meta: RunMeta, options: RunOptions = {}): Promise<Run> {
     await fsp.mkdir(dir, { recursive: true });
-    const run = new Run(dir, meta, options);
+    const run = new Run(dir, { ...meta, stats: emptyStats(0) }, options);
+    run.columns = ColumnStore.fresh(dir);
     try {
-      await run.metaFile.save(meta);
+      await run.metaFile.save(run.meta);
     } catch (err) {
       // A full disk does not refuse the run: its meta and rows wait in memory and are retried.
       const code = (err as NodeJS.ErrnoException).code;
@@ -118,26 +163,212 @@ export class Run extends EventEmitter<RunEvents> {
     const loaded = await loadMeta(dir);
     if (!loaded) return undefined;
     const metricsPath = path.join(dir, 'metrics.jsonl');
-    const parsed = await readJsonLines<FlatRow>(metricsPath, checkFlatRow);
-    const run = new Run(dir, loaded.meta, options);
+    // The summary is rebuilt from the rows read below; alerts.jsonl is not read here, so its count
+    // carries over (unknown, null, for a run from before the summary: the table counts the file).
+    const run = new Run(dir, { ...loaded.meta, stats: emptyStats(loaded.meta.stats?.alerts ?? null) }, options);
     if (loaded.recovered) {
       problems?.(path.join(dir, META_FILE), { line: 0, message: loaded.recovered });
       run.metaFile.save(run.meta).catch(() => undefined);
     }
-    for (const p of parsed.problems) problems?.(metricsPath, p);
-    const rows: MetricRow[] = [];
-    for (const flat of parsed.items) {
-      // A write retried after a failure can repeat a row that had in fact reached the disk.
-      if (flat.seq !== undefined && run.lastSeq !== null && flat.seq <= run.lastSeq) continue;
-      rows.push(fromFlat(flat));
-      run.track(rows[rows.length - 1]);
-    }
+    await run.readFromDisk(metricsPath, (p) => problems?.(metricsPath, p));
     // Recorded as running, but its process is gone on this host: nothing will finish it. Said on
     // disk too, so meta.json never claims a dead script is running.
     if (run.meta.status === 'running' && trainerGone(run.meta)) {
       void run.end('interrupted', `its trainer${run.meta.pid === null ? '' : ` (pid ${run.meta.pid})`} ended without finishing the run`);
     }
     return run;
+  }
+
+  /**
+   * Reads what a view needs (docs/store.md "Reopening"): the summary of every sealed segment, then
+   * the rows of metrics.jsonl past the last one, in chunks that never hold the event loop long.
+   * A run without columns (written before them, or by the SDK alone) is read whole, once, and its
+   * segments are sealed as it goes, so its next reopen is quick too.
+   */
+  private async readFromDisk(metricsPath: string, problem: (p: LineProblem) => void): Promise<void> {
+    const size = await fileSize(metricsPath);
+    const { store, problem: indexProblem } = await ColumnStore.open(this.dir, size, (offset) => byteAt(metricsPath, offset - 1));
+    if (indexProblem) {
+      problem({ line: 0, message: indexProblem });
+      await store.reset();
+    }
+    this.columns = store;
+    // One overview file and at most OVERVIEW_EVERY newer summaries, whatever the run's length.
+    await store.summaries((entries, summary) => this.observeSegments(entries, summary));
+    // Columns written before the overview file get one, in the background (a seal waits behind it).
+    store.catchUp().catch((err: NodeJS.ErrnoException) => this.emit('storeError', err));
+    this.jsonlBytes = store.index.jsonlOffset;
+    this.jsonlLines = store.index.jsonlLines;
+    await readLineChunks(metricsPath, store.index.jsonlOffset, store.index.jsonlLines + 1, async (chunk) => {
+      for (let i = 0; i < chunk.lines.length; i++) {
+        const parsed = parseLine(chunk.lines[i], chunk.firstLine + i, chunk.torn && i === chunk.lines.length - 1, checkFlatRow);
+        this.jsonlBytes = chunk.ends[i];
+        this.jsonlLines += 1;
+        if (parsed === undefined) continue;
+        if ('problem' in parsed) {
+          problem(parsed.problem);
+          continue;
+        }
+        const flat = parsed.value as FlatRow;
+        // A write retried after a failure can repeat a row that had in fact reached the disk.
+        if (flat.seq !== undefined && this.lastSeq !== null && flat.seq <= this.lastSeq) continue;
+        this.track(fromFlat(flat));
+        this.durableRows += 1;
+      }
+      // A long log (a run from before the columns) is sealed as it is read; the next chunk waits.
+      if (this.durableRows >= this.segmentRows && !chunk.torn) {
+        this.maybeSeal();
+        await this.sealing?.catch(() => undefined);
+      }
+    });
+  }
+
+  /**
+   * Sealed segments, as reopening sees them (one, or the first ones merged in the overview file):
+   * their summary goes into the series and the run's stats.
+   */
+  private async observeSegments(entries: readonly SegmentEntry[], summary: Map<string, Bucket[]>): Promise<void> {
+    if (entries.length === 0) return;
+    let done = 0;
+    for (const [name, buckets] of summary) {
+      // The overview of a long run is 10⁴–10⁵ buckets: a few metrics a turn of the event loop.
+      if (++done % 8 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      this.series.series(name).absorb(buckets);
+      observeBuckets(this.stats, name, buckets);
+    }
+    for (const entry of entries) this.observeEntry(entry);
+  }
+
+  private observeEntry(entry: SegmentEntry): void {
+    this.stats.rows += entry.rows;
+    if (this.stats.lastStep === null || entry.lastStep >= this.stats.lastStep) this.stats.lastStep = entry.lastStep;
+    if (entry.lastTime !== null && entry.lastTime !== undefined) {
+      this.stats.lastTime = entry.lastTime;
+      if (this.clock.length === 0 || entry.lastStep > this.clock.last()!.step) this.clock.push(entry.lastStep, entry.lastTime);
+    }
+    this.rowCount += entry.rows;
+    if (this.lastStep === null || entry.lastStep > this.lastStep) this.lastStep = entry.lastStep;
+    if (entry.lastSeq !== null && (this.lastSeq === null || entry.lastSeq > this.lastSeq)) this.lastSeq = entry.lastSeq;
+  }
+
+  /**
+   * Seals the durable unsealed rows as the next segment once a segment's worth waits (one seal at
+   * a time). A seal that fails (a full disk) is tried again at the next flush; past
+   * MAX_UNSEALED_SEGMENTS of waiting rows the columns are given up for this run (reopening reads
+   * the log), so memory stays bounded.
+   */
+  private maybeSeal(): void {
+    if (this.sealing || this.columnsOff || !this.columns || this.durableRows < this.segmentRows) return;
+    const k = this.durableRows;
+    const columns = this.columns;
+    this.sealing = columns
+      .seal(this.unsealed, k, this.jsonlBytes, this.jsonlLines)
+      .then(
+        () => {
+          this.unsealed.drop(k);
+          this.durableRows -= k;
+        },
+        (err: NodeJS.ErrnoException) => {
+          if (this.unsealed.rows > MAX_UNSEALED_SEGMENTS * this.segmentRows) {
+            this.columnsOff = true;
+            this.unsealed.drop(this.unsealed.rows);
+            this.durableRows = 0;
+            void columns.reset().catch(() => undefined);
+          }
+          this.emit('storeError', err);
+        },
+      )
+      .finally(() => {
+        this.sealing = undefined;
+      });
+  }
+
+  /**
+   * The points of `names` (every metric when null) whose step is in [from, to], from disk and
+   * memory, M4-downsampled to `buckets` (extrema and non-finite points kept): a zoom's detail.
+   */
+  async detail(from: number, to: number, names: readonly string[] | null, buckets: number): Promise<Record<string, Points>> {
+    const columns = this.columns;
+    // The rows in memory are taken first (copies): a seal that lands while the segments are read drops them.
+    const [lo, hi] = this.unsealed.rangeOf(from, to);
+    const memory = new Map<string, { steps: Float64Array; values: Float64Array }>();
+    for (const [name, col] of this.unsealed.metrics) {
+      if (names !== null && !names.includes(name)) continue;
+      let n = 0;
+      for (let i = lo; i < hi; i++) n += col.valid[i];
+      const steps = new Float64Array(n);
+      const values = new Float64Array(n);
+      for (let i = lo, j = 0; i < hi; i++) {
+        if (col.valid[i] === 0) continue;
+        steps[j] = this.unsealed.step[i];
+        values[j++] = col.values[i];
+      }
+      memory.set(name, { steps, values });
+    }
+    // Sealed rows and rows in memory are never the same rows: each is read once.
+    const segments = columns ? await Promise.all(columns.overlapping(from, to).map((entry) => columns.segment(entry, names))) : [];
+    const wanted = new Set(names ?? [...segments.flatMap((s) => s.names), ...memory.keys()]);
+    const out: Record<string, Points> = {};
+    let done = 0;
+    for (const name of wanted) {
+      // A metric at a time, the event loop free between a few: a zoom of 50 metrics never holds the hub.
+      if (++done % 4 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const parts: { steps: Float64Array; values: Float64Array }[] = [];
+      for (const segment of segments) {
+        const p = segment.range(name, from, to);
+        if (p && p.steps.length > 0) parts.push(p);
+      }
+      const mem = memory.get(name);
+      if (mem && mem.steps.length > 0) parts.push(mem);
+      if (parts.length === 0) continue;
+      const n = parts.reduce((a, p) => a + p.steps.length, 0);
+      const steps = new Float64Array(n);
+      const values = new Float64Array(n);
+      let at = 0;
+      for (const p of parts) {
+        steps.set(p.steps, at);
+        values.set(p.values, at);
+        at += p.steps.length;
+      }
+      out[name] = downsampleM4(steps, values, buckets);
+    }
+    return out;
+  }
+
+  /**
+   * Every row of the run on disk, in order, handed over a chunk at a time (256 KiB of the log
+   * each), with the event loop free between chunks: a resumed run's detectors warm up on millions
+   * of rows without holding the hub (docs/store.md "Nothing blocks"). Unreadable lines are skipped.
+   */
+  async storedRows(onRows: (rows: MetricRow[]) => boolean | void): Promise<void> {
+    await this.metricsLog.flush().catch(() => undefined);
+    let done = false;
+    let lastSeq: number | null = null;
+    await readLineChunks(path.join(this.dir, 'metrics.jsonl'), 0, 1, async (chunk) => {
+      if (done) return;
+      const rows: MetricRow[] = [];
+      for (let i = 0; i < chunk.lines.length; i++) {
+        const parsed = parseLine(chunk.lines[i], chunk.firstLine + i, chunk.torn && i === chunk.lines.length - 1, checkFlatRow);
+        if (parsed === undefined || 'problem' in parsed) continue;
+        const flat = parsed.value as FlatRow;
+        if (flat.seq !== undefined && lastSeq !== null && flat.seq <= lastSeq) continue;
+        if (flat.seq !== undefined) lastSeq = flat.seq;
+        rows.push(fromFlat(flat));
+      }
+      if (onRows(rows) === false) done = true;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    });
+  }
+
+  /** A trainer is connected to this run now (its Session says so). */
+  get connected(): boolean {
+    return this.live;
+  }
+
+  set connected(value: boolean) {
+    if (value === this.live) return;
+    this.live = value;
+    this.emit('connection', value);
   }
 
   /** Rows already validated and de-duplicated by the hub. */
@@ -170,8 +401,23 @@ export class Run extends EventEmitter<RunEvents> {
     this.distributionsLog.append(JSON.stringify(frame));
   }
 
-  appendEvent(frame: EventFrame): void {
-    this.eventsLog.append(JSON.stringify({ ...frame, time: Date.now() / 1000 }));
+  /** Returns the event as stored (with the time the hub received it). */
+  appendEvent(frame: EventFrame): EventFrame & { time: number } {
+    const stored = { ...frame, time: Date.now() / 1000 };
+    this.eventsLog.append(JSON.stringify(stored));
+    return stored;
+  }
+
+  /** Every `run.event()` of the run so far, from disk and the queue (docs/charts.md). */
+  async readEvents(): Promise<(EventFrame & { time?: number })[]> {
+    await this.eventsLog.flush().catch(() => undefined);
+    return (await readJsonLines<EventFrame & { time?: number }>(path.join(this.dir, 'events.jsonl'))).items;
+  }
+
+  /** Every distribution and reliability frame of the run so far (the dashboard's step slider). */
+  async readDistributions(): Promise<(Distribution | Reliability)[]> {
+    await this.distributionsLog.flush().catch(() => undefined);
+    return (await readJsonLines<Distribution | Reliability>(path.join(this.dir, 'distributions.jsonl'))).items;
   }
 
   /** An alert's values are often the very NaN or Infinity it is about: kept as the wire's strings, never JSON's null. */
@@ -179,6 +425,7 @@ export class Run extends EventEmitter<RunEvents> {
     const values: Record<string, WireNumber> = {};
     for (const [k, v] of Object.entries(alert.values ?? {})) values[k] = encodeNumber(v);
     this.alertsLog.append(JSON.stringify({ ...alert, values }));
+    observeAlert(this.stats, alert as { state?: unknown });
   }
 
   /** Every alert record of the run so far (openings and closings), from disk and the queue; values decoded. */
@@ -192,14 +439,6 @@ export class Run extends EventEmitter<RunEvents> {
       for (const k in values) values[k] = readNumber(values[k]);
     }
     return items;
-  }
-
-  /** The newest reliability frame, for a view that opens mid-run. */
-  async latestReliability(): Promise<Reliability | null> {
-    await this.distributionsLog.flush().catch(() => undefined);
-    const frames = (await readJsonLines<Distribution | Reliability>(path.join(this.dir, 'distributions.jsonl'))).items;
-    for (let i = frames.length - 1; i >= 0; i--) if (frames[i].type === 'reliability') return frames[i] as Reliability;
-    return null;
   }
 
   get storeFailing(): boolean {
@@ -216,7 +455,8 @@ export class Run extends EventEmitter<RunEvents> {
    * on disk. A failed write is retried by the meta file itself, so callers may ignore the rejection.
    */
   updateMeta(patch: Partial<RunMeta>): Promise<void> {
-    this.meta = { ...this.meta, ...patch, updatedAt: Date.now() / 1000 };
+    this.meta = { ...this.meta, ...patch, stats: this.stats, updatedAt: Date.now() / 1000 };
+    this.metaSavedAt = Date.now();
     return this.metaFile.save(this.meta);
   }
 
@@ -269,6 +509,8 @@ export class Run extends EventEmitter<RunEvents> {
   /** Writes everything queued; rejects if a file could not be written (the rows stay queued). */
   async flush(): Promise<void> {
     const results = await Promise.allSettled([
+      this.sealing,
+      this.columns?.settled(),
       ...[this.metricsLog, this.distributionsLog, this.eventsLog, this.alertsLog].map((log) => log.flush()),
       this.metaFile.settled(),
     ]);
@@ -283,13 +525,16 @@ export class Run extends EventEmitter<RunEvents> {
 
   private track(row: MetricRow): void {
     this.series.append(row.step, row.values);
+    if (!this.columnsOff) this.unsealed.append(row);
+    observeRow(this.stats, row.step, row.time, row.values);
+    if (row.time !== undefined && Number.isFinite(row.time) && !(this.clock.length > 0 && row.step <= this.clock.last()!.step)) this.clock.push(row.step, row.time);
     this.rowCount += 1;
     if (this.lastStep === null || row.step > this.lastStep) this.lastStep = row.step;
     if (row.seq !== undefined && (this.lastSeq === null || row.seq > this.lastSeq)) this.lastSeq = row.seq;
   }
 }
 
-function checkFlatRow(value: unknown): string | null {
+export function checkFlatRow(value: unknown): string | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object';
   const step = (value as { step?: unknown }).step;
   if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) return 'step: expected integer ≥ 0';
@@ -305,4 +550,24 @@ export function fromFlat(flat: FlatRow): MetricRow {
     else if (isNonFiniteToken(v)) values[key] = decodeNumber(v);
   }
   return { step: flat.step, time: flat.time, values, source: flat.source, seq: flat.seq, rank: flat.rank };
+}
+
+async function fileSize(file: string): Promise<number> {
+  try {
+    return (await fsp.stat(file)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+}
+
+/** The byte at `offset` of `file`, null past its end. */
+async function byteAt(file: string, offset: number): Promise<number | null> {
+  const handle = await fsp.open(file, 'r');
+  try {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(1), 0, 1, offset);
+    return bytesRead === 1 ? buffer[0] : null;
+  } finally {
+    await handle.close();
+  }
 }

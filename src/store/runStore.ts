@@ -8,7 +8,8 @@ import { RUN_ID_PATTERN } from '../protocol/wire';
 import type { FileSink } from './appendLog';
 import type { LineProblem } from './jsonLines';
 import { loadMeta, newMeta, trainerGone, type RunMeta, type RunStatus } from './meta';
-import { Run } from './run';
+import { Run, type RunOptions } from './run';
+import { normalizeTags } from './tags';
 
 const runIdRe = new RegExp(RUN_ID_PATTERN);
 
@@ -19,6 +20,8 @@ export interface RunSummary {
   createdAt: number;
   endedAt: number | null;
   dir: string;
+  /** The meta.json it was listed from (tags, config, stats: the Runs tree and the comparison table). */
+  meta: RunMeta;
 }
 
 export interface RunStoreEvents {
@@ -37,6 +40,8 @@ export interface NewRunInfo {
   pid?: number | null;
   device?: string | null;
   sdk?: string | null;
+  /** From the hello's run.tags; a resumed run keeps its own (the editor may have changed them). */
+  tags?: readonly string[] | null;
 }
 
 export class RunStore extends EventEmitter<RunStoreEvents> {
@@ -44,12 +49,65 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
   private readonly loading = new Map<string, Promise<Run | undefined>>();
   /** Opens of one id run one after the other: two hellos creating one new run must not both create it. */
   private readonly opening = new Map<string, Promise<unknown>>();
+  /** Who shows each run now (a view, an overlay): a run neither live nor held is let go. */
+  private readonly holds = new Map<string, number>();
+  private readonly letGo = new Map<string, NodeJS.Timeout>();
+  private readonly idleMs: number;
 
   constructor(
     readonly dir: string,
-    private readonly options: { flushMs?: number; sink?: FileSink } = {},
+    private readonly options: RunOptions & { sink?: FileSink; idleMs?: number } = {},
   ) {
     super();
+    this.idleMs = options.idleMs ?? 10_000;
+  }
+
+  /**
+   * Says a view shows run `id` until the returned handle is disposed. A run loaded from disk that
+   * is neither held nor live (no trainer, not running) is let go `idleMs` later: the hub holds
+   * nothing for it (docs/store.md "Memory").
+   */
+  hold(id: string): { dispose(): void } {
+    this.holds.set(id, (this.holds.get(id) ?? 0) + 1);
+    this.cancelLetGo(id);
+    let held = true;
+    return {
+      dispose: () => {
+        if (!held) return;
+        held = false;
+        const n = (this.holds.get(id) ?? 1) - 1;
+        if (n > 0) this.holds.set(id, n);
+        else {
+          this.holds.delete(id);
+          this.considerLetGo(id);
+        }
+      },
+    };
+  }
+
+  /** Runs held in memory now (live, shown, or not let go yet). */
+  get loadedIds(): string[] {
+    return [...this.loaded.keys()];
+  }
+
+  private considerLetGo(id: string): void {
+    const run = this.loaded.get(id);
+    if (!run || run.connected || run.status === 'running' || (this.holds.get(id) ?? 0) > 0 || this.letGo.has(id)) return;
+    const timer = setTimeout(() => {
+      this.letGo.delete(id);
+      if (run.connected || run.status === 'running' || (this.holds.get(id) ?? 0) > 0 || this.loaded.get(id) !== run) return;
+      this.loaded.delete(id);
+      // What is queued still lands; the run is loaded again from disk when next asked for.
+      void run.flush().catch(() => undefined).finally(() => run.dispose());
+    }, this.idleMs);
+    timer.unref();
+    this.letGo.set(id, timer);
+  }
+
+  private cancelLetGo(id: string): void {
+    const timer = this.letGo.get(id);
+    if (timer) clearTimeout(timer);
+    this.letGo.delete(id);
   }
 
   static isValidRunId(id: string): boolean {
@@ -97,6 +155,7 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
         createdAt: meta.createdAt,
         endedAt: meta.endedAt,
         dir: path.join(this.dir, id),
+        meta,
       });
     }
     return out.sort((a, b) => b.createdAt - a.createdAt);
@@ -106,7 +165,11 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
   async get(id: string): Promise<Run | undefined> {
     if (!RunStore.isValidRunId(id)) return undefined;
     const live = this.loaded.get(id);
-    if (live) return live;
+    if (live) {
+      this.cancelLetGo(id);
+      this.considerLetGo(id);
+      return live;
+    }
     let pending = this.loading.get(id);
     if (!pending) {
       pending = this.loadFromDisk(id).finally(() => this.loading.delete(id));
@@ -151,12 +214,21 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
       pid: info.pid ?? null,
       device: info.device ?? null,
       sdk: info.sdk ?? null,
+      tags: normalizeTags(info.tags),
     });
     const run = await Run.create(path.join(this.dir, id), meta, this.options);
     this.adopt(run);
     this.emit('created', run);
     this.emit('changed');
     return { run, resumed: false };
+  }
+
+  /** Replaces a run's tags (the editor's Set Tags…, docs/compare.md); every view hears `changed`. */
+  async setTags(id: string, tags: readonly string[]): Promise<void> {
+    const run = await this.get(id);
+    if (!run) throw new Error(`no run ${id} in ${this.dir}`);
+    await run.updateMeta({ tags: normalizeTags(tags) });
+    this.emit('changed');
   }
 
   async delete(id: string): Promise<void> {
@@ -174,6 +246,8 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
   }
 
   async dispose(): Promise<void> {
+    for (const timer of this.letGo.values()) clearTimeout(timer);
+    this.letGo.clear();
     await this.flushAll();
     for (const run of this.loaded.values()) run.dispose();
     this.loaded.clear();
@@ -194,6 +268,9 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
     run.on('status', () => {
       this.emit('status', run);
       this.emit('changed');
+      this.considerLetGo(run.id);
     });
+    run.on('connection', (connected) => (connected ? this.cancelLetGo(run.id) : this.considerLetGo(run.id)));
+    this.considerLetGo(run.id);
   }
 }

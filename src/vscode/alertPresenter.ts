@@ -4,7 +4,8 @@
 import * as vscode from 'vscode';
 import { fmt } from '../detect/detector';
 import { AlertBook, inlineText, valuesAround, type LocatedAlert } from '../present/alertBook';
-import { NotifyPolicy } from '../present/notifyPolicy';
+import { NotifyPolicy, notificationActions } from '../present/notifyPolicy';
+import { actionByLabel, type ActionInfo } from '../rescue/actions';
 import type { RunStore } from '../store/runStore';
 
 export class AlertPresenter implements vscode.Disposable {
@@ -27,6 +28,8 @@ export class AlertPresenter implements vscode.Disposable {
   constructor(
     private readonly book: AlertBook,
     private readonly store: RunStore,
+    /** What the run's SDK can do when asked (docs/rescue.md): offered with its alerts. */
+    private readonly actionsFor: (runId: string) => ActionInfo[] = () => [],
   ) {
     const refresh = () => this.refresh();
     const notify = (entry: LocatedAlert) => void this.notify(entry).catch(() => undefined);
@@ -84,10 +87,18 @@ export class AlertPresenter implements vscode.Disposable {
     const entries = (this.book.byFile().get(doc.uri.fsPath) ?? []).filter((e) => e.alert.source!.line - 1 === pos.line);
     if (entries.length === 0) return undefined;
     const md = new vscode.MarkdownString();
+    const links = new Set<string>();
     for (const entry of entries) {
       const a = entry.alert;
       md.appendMarkdown(`**Loss Radar** · ${a.severity} · \`${a.kind}\` · run *${escapeMd(entry.runName)}* · step ${a.step}\n\n`);
       md.appendText(a.message + '\n\n');
+      // The run's actions as command links; only these commands are enabled in the hover.
+      const offered = this.actionsFor(entry.runId);
+      if (offered.length > 0) {
+        const args = encodeURIComponent(JSON.stringify([{ id: entry.runId, alertStep: a.step }]));
+        md.appendMarkdown(offered.map((o) => `[${o.label}](command:${o.commandId}?${args})`).join(' · ') + '\n\n');
+        for (const o of offered) links.add(o.commandId);
+      }
       const run = await this.store.get(entry.runId);
       const series = run?.series.get(a.metric);
       if (series) {
@@ -97,6 +108,7 @@ export class AlertPresenter implements vscode.Disposable {
         }
       }
     }
+    md.isTrusted = { enabledCommands: [...links] };
     return new vscode.Hover(md);
   }
 
@@ -106,9 +118,11 @@ export class AlertPresenter implements vscode.Disposable {
     // Stop Run only while there is something to stop; a click after the run ended is answered by
     // the command itself (it says the run already ended).
     const running = (await this.store.get(entry.runId))?.status === 'running';
-    const actions = running ? ['Stop Run', 'Open Dashboard'] : ['Open Dashboard'];
+    const actions = notificationActions(running, running ? this.actionsFor(entry.runId) : []);
     const text = `Loss Radar: ${entry.runName} at step ${entry.alert.step}: ${entry.alert.message}`;
     const choice = await (entry.alert.severity === 'critical' ? vscode.window.showErrorMessage(text, ...actions) : vscode.window.showWarningMessage(text, ...actions));
+    const action = actionByLabel(choice);
+    if (action) await vscode.commands.executeCommand(action.commandId, { id: entry.runId, alertStep: entry.alert.step });
     if (choice === 'Stop Run') await vscode.commands.executeCommand('lossradar.stopRun', { id: entry.runId });
     if (choice === 'Open Dashboard') await vscode.commands.executeCommand('lossradar.openDashboard', { id: entry.runId });
   }

@@ -1,11 +1,13 @@
 // The "Live" sidebar view: the active run's charts and open alerts, fed by a ViewBridge.
 import * as vscode from 'vscode';
+import { executeRunAction } from './runActionCommands';
 import { LIVE_MARKUP } from '../../webview/live/markup';
 import type { AlertMonitor } from '../detect/alertMonitor';
 import type { Hub } from '../hub/hub';
 import type { RunStore } from '../store/runStore';
 import type { RoleOverrides } from '../metrics/roles';
 import { ViewBridge } from '../view/viewBridge';
+import type { ViewPrefsStore } from '../view/viewPrefs';
 import { handleWebviewMessage } from '../view/webviewCommands';
 import { webviewHtml } from './webviewHtml';
 
@@ -25,6 +27,7 @@ export class LiveViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     private readonly store: RunStore,
     private readonly monitor: AlertMonitor,
     private readonly metrics: () => RoleOverrides,
+    private readonly prefs: ViewPrefsStore,
   ) {
     // A run that starts becomes the one shown: it is what the user just launched.
     const onStarted = (run: { id: string }) => {
@@ -52,17 +55,25 @@ export class LiveViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       metrics: this.metrics,
     });
     this.bridge = bridge;
+    const onPrefs = (prefs: unknown) => void view.webview.postMessage({ type: 'prefs', prefs });
+    this.prefs.on('changed', onPrefs);
     this.disposables.push(
+      { dispose: () => this.prefs.off('changed', onPrefs) },
       view.webview.onDidReceiveMessage((message: unknown) =>
         handleWebviewMessage(message, {
           shownRunId: () => bridge.activeRunId,
-          ready: () => bridge.show(this.preferred),
+          ready: () => {
+            onPrefs(this.prefs.current);
+            return bridge.show(this.preferred);
+          },
+          savePrefs: (prefs) => this.prefs.merge(prefs),
           show: (runId) => {
             this.preferred = runId;
             this.noteActive();
             return bridge.show(runId);
           },
           stopRun: (runId) => Promise.resolve(vscode.commands.executeCommand('lossradar.stopRun', { id: runId })),
+          runAction: (runId, action, alertStep) => Promise.resolve(executeRunAction(runId, action, alertStep)),
           openDashboard: (runId) => Promise.resolve(vscode.commands.executeCommand('lossradar.openDashboard', { id: runId })),
           refuse: (text) => void vscode.window.showWarningMessage(`Loss Radar: ${text}`),
         }),

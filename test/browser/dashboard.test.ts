@@ -1,33 +1,20 @@
 // The run dashboard bundle (dist/webview/dashboard.js) in real headless Chromium under the host's
 // CSP: banner and alert markers, charts, SA heatmap, reliability diagram, zoom, overlay, state.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { decodeNumber } from '../../src/protocol/numbers';
-import { isWebviewToHost, type WebviewToHost } from '../../webview/contract';
+import { isWebviewToHost } from '../../webview/contract';
 import { formatValue } from '../../webview/shared/format';
-import { ALERTS, HOSTILE, reliability, RUNS, resetMessage, rows } from './fixtures';
-import { canvasStats, idle, posted, reveal, RESULTS, send, startHarness, THEMES, unexpectedProblems, type Harness } from './harness';
+import { PANELS as SPECS } from '../../webview/shared/panels';
+import { ALERTS, HOSTILE, reliability, ROLES, RUNS, resetMessage, rows } from './fixtures';
+import { canvasStats, idle, posted, reveal, RESULTS, send, THEMES, useHarness } from './harness';
 
-let h: Harness;
-const allPosted: WebviewToHost[] = [];
+const h = useHarness();
 const PANELS = ['loss', 'ece', 'sa', 'entropy', 'grad', 'gpu-util', 'gpu-mem'];
+/** What the dashboard asks of an overlaid run: every metric its charts name (this run logs no others). */
+const CHARTED = [...new Set(SPECS.flatMap((p) => p.lines.flatMap((l) => (l.source.kind === 'metric' ? [...l.source.names] : []))))];
 
-before(async () => {
-  mkdirSync(RESULTS, { recursive: true });
-  h = await startHarness();
-});
-
-after(async () => {
-  await h?.close();
-});
-
-async function done(page: Page): Promise<void> {
-  allPosted.push(...(await posted(page)));
-  assert.deepEqual(await unexpectedProblems(page), []);
-  await page.close();
-}
 
 async function openWithRun(theme: 'dark' | 'light' | 'high-contrast' = 'dark'): Promise<Page> {
   const page = await h.open('dashboard', { theme });
@@ -85,7 +72,7 @@ describe('dashboard', () => {
     assert.ok(rel.near[0] > 2000, `no accuracy bars: ${JSON.stringify(rel)}`);
     assert.match((await page.locator('#reliability-caption').textContent()) ?? '', /^step 1,500 · ECE 0\.0\d\d · 2,160 predictions$/);
     await page.screenshot({ path: `${RESULTS}/dashboard-dark.png`, fullPage: true });
-    await done(page);
+    await h.done(page);
   });
 
   test('heatmap: drawn once scrolled into view; hover reads out layer and value; a non-finite value paints the error colour', async () => {
@@ -104,7 +91,7 @@ describe('dashboard', () => {
     await send(page, { type: 'append', runId: 'run-a', series: { 'sa/head/sign_diversity': { steps: [1500, 1505], values: [NaN, NaN] }, loss: { steps: [1500, 1505], values: [0.3, 0.3] } } });
     const after = await canvasStats(page, '#heatmap', [THEMES.dark.errorForeground]);
     assert.ok(after.near[0] > 0, 'no error-coloured cell for the NaN');
-    await done(page);
+    await h.done(page);
   });
 
   test('zoom: the wheel, a drag and a double click set the step range of every chart; Reset Zoom; kept across a reload', async () => {
@@ -152,7 +139,7 @@ describe('dashboard', () => {
     await page.mouse.dblclick(box.x + box.width * 0.5, box.y + box.height * 0.5);
     await idle(page);
     assert.deepEqual((await ranges(page))[0], [0, 1599]);
-    await done(page);
+    await h.done(page);
   });
 
   test('overlay: a check box per other run posts setOverlay; the overlay message adds their loss to the loss chart', async () => {
@@ -166,15 +153,15 @@ describe('dashboard', () => {
     await page.locator('#overlay-runs vscode-checkbox[data-run-id="run-b"]').click();
     await idle(page);
     assert.deepEqual((await posted(page)).slice(1), [
-      { type: 'setOverlay', runIds: ['run-c'] },
-      { type: 'setOverlay', runIds: ['run-c', 'run-b'] },
+      { type: 'setOverlay', runIds: ['run-c'], metrics: CHARTED },
+      { type: 'setOverlay', runIds: ['run-c', 'run-b'], metrics: CHARTED },
     ]);
     const other = rows(0, 2500, { seed: 3 }).loss;
     await send(page, {
       type: 'overlay',
       runs: [
-        { id: 'run-c', name: 'baseline lr=3e-4', loss: { steps: other.steps, values: other.values.map((v) => decodeNumber(v) * 1.3) } },
-        { id: 'run-b', name: HOSTILE, loss: { steps: [0, 1000, 2000], values: [3, 2, 1] } },
+        { id: 'run-c', name: 'baseline lr=3e-4', series: { loss: { steps: other.steps, values: other.values.map((v) => decodeNumber(v) * 1.3) } }, roles: ROLES, clock: { steps: [], values: [] } },
+        { id: 'run-b', name: HOSTILE, series: { loss: { steps: [0, 1000, 2000], values: [3, 2, 1] } }, roles: ROLES, clock: { steps: [], values: [] } },
       ],
     });
     const loss = await dataset(page, 'figure[data-panel="loss"]');
@@ -185,9 +172,9 @@ describe('dashboard', () => {
     await page.locator('#overlay-runs vscode-checkbox[data-run-id="run-c"]').click();
     await page.locator('#overlay-runs vscode-checkbox[data-run-id="run-b"]').click();
     await idle(page);
-    assert.deepEqual((await posted(page)).slice(-1), [{ type: 'setOverlay', runIds: [] }]);
+    assert.deepEqual((await posted(page)).slice(-1), [{ type: 'setOverlay', runIds: [], metrics: CHARTED }]);
     assert.equal((await dataset(page, 'figure[data-panel="loss"]')).lines, '2');
-    await done(page);
+    await h.done(page);
   });
 
   test('deltas: appends grow the charts, alerts close in the banner, reliability and status update', async () => {
@@ -204,7 +191,7 @@ describe('dashboard', () => {
     await send(page, { type: 'status', runId: 'run-a', status: 'stopped' });
     assert.equal(await page.locator('#stop-run').evaluate((e) => e.hasAttribute('disabled')), true);
     assert.deepEqual((await posted(page)).slice(1), [{ type: 'stopRun', runId: 'run-a' }]);
-    await done(page);
+    await h.done(page);
   });
 
   test('a run resumed while its dashboard is open: the run list’s status enables Stop again', async () => {
@@ -217,7 +204,7 @@ describe('dashboard', () => {
     await send(page, { type: 'runs', runs: RUNS, activeId: 'run-a' });
     assert.equal(await page.locator('#stop-run').evaluate((e) => e.hasAttribute('disabled')), false);
     assert.match((await page.locator('#run-status').textContent()) ?? '', /^running/);
-    await done(page);
+    await h.done(page);
   });
 
   test('a chart scrolled out of view keeps its label current, and is drawn to the last step once back', async () => {
@@ -236,7 +223,7 @@ describe('dashboard', () => {
     assert.deepEqual(await labels(), expected, 'the label is current the moment it shows');
     await reveal(page, 'figure[data-panel="loss"]');
     assert.equal((await dataset(page, 'figure[data-panel="loss"]')).xMax, '1599');
-    await done(page);
+    await h.done(page);
   });
 
   test('light and high-contrast themes', async () => {
@@ -246,12 +233,12 @@ describe('dashboard', () => {
       assert.ok(stats.near[0] > 200, `${theme}: loss line not in charts-blue`);
       await reveal(page, '#heatmap');
       await page.screenshot({ path: `${RESULTS}/dashboard-${theme}.png`, fullPage: true });
-      await done(page);
+      await h.done(page);
     }
   });
 
   test('everything the dashboard posted matches the contract', () => {
-    assert.ok(allPosted.length >= 10);
-    for (const m of allPosted) assert.ok(isWebviewToHost(m), JSON.stringify(m));
+    assert.ok(h.allPosted.length >= 10);
+    for (const m of h.allPosted) assert.ok(isWebviewToHost(m), JSON.stringify(m));
   });
 });

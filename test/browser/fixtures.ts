@@ -83,6 +83,23 @@ export function reliability(step: number, shift = 0): ReliabilityBins<number> {
 /** What the host says of a run logging the canonical names: each role is its own metric. */
 export const ROLES: MetricRoles = { loss: 'loss', 'loss/val': null, lr: null, grad_norm: 'grad_norm' };
 
+/** A reset's run-level fields when a test gives none: no clock, events, config or distribution steps. */
+export function noExtras(): Pick<Extract<HostToWebview, { type: 'reset' }>, 'clock' | 'events' | 'config' | 'distributionSteps'> {
+  return { clock: { steps: [], values: [] }, events: [], config: null, distributionSteps: [] };
+}
+
+/** The run's clock: step s at START + 0.5·s seconds (two steps a second). */
+export const START = 1_732_000_000;
+export function clock(from: number, to: number, every = 10): SeriesPoints {
+  const steps: number[] = [];
+  const values: number[] = [];
+  for (let s = from; s < to; s += every) {
+    steps.push(s);
+    values.push(START + 0.5 * s);
+  }
+  return { steps, values };
+}
+
 export function resetMessage(runId: string, to: number, extra: Partial<Extract<HostToWebview, { type: 'reset' }>> = {}): HostToWebview {
-  return { type: 'reset', runId, status: 'running', series: rows(0, to, { nanAt: [420] }), alerts: ALERTS, reliability: reliability(to), roles: ROLES, ...extra };
+  return { type: 'reset', runId, status: 'running', series: rows(0, to, { nanAt: [420] }), alerts: ALERTS, reliability: reliability(to), roles: ROLES, ...noExtras(), ...extra };
 }

@@ -4,13 +4,16 @@
 // host renders (webview/*/markup.ts), and a preload script that stands in for VS Code's: theme
 // variables on the body's vscode-* class, and an acquireVsCodeApi() that records what the view
 // posts and keeps its state across reloads. Messages both ways go through JSON, as in VS Code.
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { webviewShell } from '../../src/view/webviewShell';
+import { COMPARE_MARKUP, COMPARE_SCRIPT, COMPARE_STYLE } from '../../webview/compare/markup';
 import { DASHBOARD_MARKUP, DASHBOARD_SCRIPT, DASHBOARD_STYLE } from '../../webview/dashboard/markup';
 import { LIVE_MARKUP, LIVE_SCRIPT, LIVE_STYLE } from '../../webview/live/markup';
 import type { HostToWebview, WebviewToHost } from '../../webview/contract';
@@ -20,12 +23,13 @@ export const RESULTS = path.join(ROOT, 'test-results', 'webview');
 
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-export type ViewName = 'live' | 'dashboard';
+export type ViewName = 'live' | 'dashboard' | 'compare';
 export type ThemeName = 'dark' | 'light' | 'high-contrast';
 
 const VIEWS: Record<ViewName, { script: string; style: string; body: string }> = {
   live: { script: LIVE_SCRIPT, style: LIVE_STYLE, body: LIVE_MARKUP },
   dashboard: { script: DASHBOARD_SCRIPT, style: DASHBOARD_STYLE, body: DASHBOARD_MARKUP },
+  compare: { script: COMPARE_SCRIPT, style: COMPARE_STYLE, body: COMPARE_MARKUP },
 };
 
 /** Theme variables as VS Code's Dark+, Light+ and Dark High Contrast themes define them. */
@@ -200,7 +204,11 @@ export function chromiumExecutable(): string {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   // Before the server starts: a listening server would keep the test process alive after the throw.
   const executablePath = chromiumExecutable();
-  const scripts: Record<ViewName, string> = { live: bundleFor('live', options.bundles?.live), dashboard: bundleFor('dashboard', options.bundles?.dashboard) };
+  const scripts: Record<ViewName, string> = {
+    live: bundleFor('live', options.bundles?.live),
+    dashboard: bundleFor('dashboard', options.bundles?.dashboard),
+    compare: bundleFor('compare', options.bundles?.compare),
+  };
   const styles: Record<string, string> = {};
   for (const file of readdirSync(path.join(ROOT, 'media'))) if (file.endsWith('.css')) styles[file] = readFileSync(path.join(ROOT, 'media', file), 'utf8');
   const server: Server = createServer((req, res) => {
@@ -209,7 +217,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' });
       res.end(body);
     };
-    const view = /^\/view\/(live|dashboard)$/.exec(url.pathname);
+    const view = /^\/view\/(live|dashboard|compare)$/.exec(url.pathname);
     if (view) {
       return send('text/html', page(baseUrl, view[1] as ViewName));
     }
@@ -221,7 +229,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     if (url.pathname === '/theme.css') return send('text/css', themeCss());
     const media = /^\/media\/([a-z]+\.css)$/.exec(url.pathname);
     if (media && styles[media[1]] !== undefined) return send('text/css', styles[media[1]]);
-    const dist = /^\/dist\/webview\/(live|dashboard)\.js$/.exec(url.pathname);
+    const dist = /^\/dist\/webview\/(live|dashboard|compare)\.js$/.exec(url.pathname);
     if (dist) return send('text/javascript', scripts[dist[1] as ViewName]);
     send('text/plain', 'not found', 404);
   });
@@ -381,4 +389,42 @@ export function watchErrors(page: Page): string[] {
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
   return errors;
+}
+
+/** A test file's harness: one Chromium started before its tests and closed after them. */
+export interface FileHarness {
+  readonly baseUrl: string;
+  open: Harness['open'];
+  /** What the file's pages posted, gathered as `done` closes each one. */
+  readonly allPosted: WebviewToHost[];
+  /** Closes a page once it has shown no page error and no CSP violation, keeping what it posted. */
+  done(page: Page): Promise<void>;
+}
+
+export function useHarness(options: HarnessOptions = {}): FileHarness {
+  let harness: Harness | undefined;
+  const started = (): Harness => {
+    if (!harness) throw new Error('the harness starts in the before() hook: use it inside a test');
+    return harness;
+  };
+  const allPosted: WebviewToHost[] = [];
+  before(async () => {
+    mkdirSync(RESULTS, { recursive: true });
+    harness = await startHarness(options);
+  });
+  after(async () => {
+    await harness?.close();
+  });
+  return {
+    get baseUrl() {
+      return started().baseUrl;
+    },
+    open: (view, openOptions) => started().open(view, openOptions),
+    allPosted,
+    async done(page) {
+      allPosted.push(...(await posted(page)));
+      assert.deepEqual(await unexpectedProblems(page), []);
+      await page.close();
+    },
+  };
 }

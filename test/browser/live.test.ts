@@ -1,26 +1,16 @@
 // The sidebar "Live" bundle (dist/webview/live.js) in real headless Chromium under the host's CSP:
 // what it posts, what it shows, that its canvases drew, and that it keeps its state.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { isWebviewToHost, type WebviewToHost } from '../../webview/contract';
+import { isWebviewToHost } from '../../webview/contract';
 import { decodeNumber } from '../../src/protocol/numbers';
 import { formatValue } from '../../webview/shared/format';
-import { alert, ALERTS, HOSTILE, ROLES, RUNS, resetMessage, rows } from './fixtures';
-import { canvasStats, idle, posted, reveal, RESULTS, send, startHarness, THEMES, unexpectedProblems, type Harness } from './harness';
+import { alert, ALERTS, HOSTILE, noExtras, ROLES, RUNS, resetMessage, rows } from './fixtures';
+import { canvasStats, idle, posted, reveal, RESULTS, send, THEMES, useHarness } from './harness';
 
-let h: Harness;
-const allPosted: WebviewToHost[] = [];
+const h = useHarness();
 
-before(async () => {
-  mkdirSync(RESULTS, { recursive: true });
-  h = await startHarness();
-});
-
-after(async () => {
-  await h?.close();
-});
 
 async function open(theme: 'dark' | 'light' | 'high-contrast' = 'dark', size: { width?: number; height?: number } = {}): Promise<Page> {
   const page = await h.open('live', { theme, ...size });
@@ -36,10 +26,8 @@ async function open(theme: 'dark' | 'light' | 'high-contrast' = 'dark', size: { 
 const dialogs = new WeakMap<Page, string[]>();
 
 async function done(page: Page): Promise<void> {
-  allPosted.push(...(await posted(page)));
-  assert.deepEqual(await unexpectedProblems(page), []);
   assert.deepEqual(dialogs.get(page), [], 'a run string ran as script');
-  await page.close();
+  await h.done(page);
 }
 
 /** A panel's data-* attributes (what its last draw showed) and whether it is hidden ('true'/'false'). */
@@ -186,7 +174,7 @@ describe('sidebar', () => {
     // Deltas continue on the restored series; a reset replaces everything.
     await send(page, { type: 'append', runId: 'run-a', series: rows(1000, 1010) });
     assert.equal((await panel(page, 'grad')).xMax, '1009');
-    await send(page, { type: 'reset', runId: 'run-c', status: 'failed', series: { loss: { steps: [0, 1, 2], values: [1, 0.5, 0.25] } }, alerts: [], reliability: null, roles: ROLES });
+    await send(page, { type: 'reset', runId: 'run-c', status: 'failed', series: { loss: { steps: [0, 1, 2], values: [1, 0.5, 0.25] } }, alerts: [], reliability: null, roles: ROLES, ...noExtras() });
     assert.equal(await page.locator('#alerts .alert').count(), 0);
     assert.equal((await panel(page, 'grad')).hidden, 'true');
     assert.equal((await panel(page, 'loss')).points, '3');
@@ -293,14 +281,14 @@ describe('sidebar', () => {
   });
 
   test('everything the sidebar posted matches the contract', () => {
-    assert.ok(allPosted.length >= 8);
-    for (const m of allPosted) assert.ok(isWebviewToHost(m), JSON.stringify(m));
+    assert.ok(h.allPosted.length >= 8);
+    for (const m of h.allPosted) assert.ok(isWebviewToHost(m), JSON.stringify(m));
   });
   test('a run that logs train_loss: the loss chart draws it and its title says so; a validation loss joins when its role is taken', async () => {
     const page = await open();
     const steps = Array.from({ length: 50 }, (_, i) => i);
     const series = { train_loss: { steps, values: steps.map((s) => 2 / (1 + s)) }, learning_rate: { steps, values: steps.map(() => 0.1) } };
-    await send(page, { type: 'runs', runs: RUNS.slice(0, 1), activeId: 'run-a' }, { type: 'reset', runId: 'run-a', status: 'running', series, alerts: [], reliability: null, roles: { loss: 'train_loss', 'loss/val': null, lr: 'learning_rate', grad_norm: null } });
+    await send(page, { type: 'runs', runs: RUNS.slice(0, 1), activeId: 'run-a' }, { type: 'reset', runId: 'run-a', status: 'running', series, alerts: [], reliability: null, roles: { loss: 'train_loss', 'loss/val': null, lr: 'learning_rate', grad_norm: null }, ...noExtras() });
     assert.equal((await panel(page, 'loss')).points, '50');
     assert.equal(await page.locator('figure[data-panel="loss"] .panel-title').textContent(), 'Loss (train_loss)');
     await send(

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { seriesPoints } from '../../src/view/viewBridge';
 import { Series } from '../../src/store/series';
 import type { SeriesPoints } from '../../webview/contract';
-import { ROLES, RUNS } from './fixtures';
+import { noExtras, ROLES, RUNS } from './fixtures';
 import { canvasStats, send, startHarness, THEMES, unexpectedProblems, type Harness, type ViewName } from './harness';
 
 let h: Harness;
@@ -45,7 +45,7 @@ describe('non-finite values from the host', () => {
   for (const view of ['live', 'dashboard'] as ViewName[]) {
     test(`${view}: NaN, +∞ and −∞ are markers, never a 0; the label names them in the error colour`, async () => {
       const page = await h.open(view);
-      await send(page, { type: 'runs', runs: RUNS.slice(0, 1), activeId: 'run-a' }, { type: 'reset', runId: 'run-a', status: 'running', series: { loss: hostPoints(BLOWN_UP) }, alerts: [], reliability: null, roles: ROLES });
+      await send(page, { type: 'runs', runs: RUNS.slice(0, 1), activeId: 'run-a' }, { type: 'reset', runId: 'run-a', status: 'running', series: { loss: hostPoints(BLOWN_UP) }, alerts: [], reliability: null, roles: ROLES, ...noExtras() });
       const drawn = await lossPanel(page);
       assert.equal(drawn.nonfinite, '3', 'one marker each for NaN, +∞ and −∞');
       assert.equal(drawn.points, '97', 'the three are not points of the line');

@@ -338,4 +338,61 @@ describe('Loss Radar in a real VS Code', { timeout: 600_000 }, () => {
     await page.locator('.notification-list-item-message', { hasText: 'was not found' }).first().waitFor({ timeout: 30_000 });
     await snap('missing-interpreter');
   }));
+
+  test('Compare Runs opens the comparison table with the runs of the steps before, sortable and filtered', step('compare-runs-opens-the-comparison-table', async () => {
+    // On the Runs view's title bar, and in the palette (docs/compare.md).
+    assert.ok((await page.locator('[aria-label="Compare Runs"]').count()) > 0, 'Compare Runs is on the Runs view’s title bar');
+    await palette('Loss Radar: Compare Runs');
+    let table: Frame | undefined;
+    for (let i = 0; i < 120 && !table; i++) {
+      for (const frame of page.frames()) if (await frame.$('#runs-table').catch(() => null)) table = frame;
+      if (!table) await page.waitForTimeout(500);
+    }
+    assert.ok(table, 'the comparison table rendered');
+    const names = () => table!.locator('#table-body tr vscode-checkbox').allTextContents();
+    for (const name of ['lm-diverge-fast', 'e2e-train', 'e2e-lightning']) {
+      await table.locator('#table-body tr vscode-checkbox', { hasText: name }).first().waitFor({ timeout: 30_000 });
+    }
+    const listed = await names();
+    for (const name of ['lm-diverge-fast', 'e2e-train', 'e2e-lightning']) {
+      assert.equal(listed.filter((n) => n === name).length, wb.runDirs(server, name).length, `one row per run named ${name}: ${listed.join(', ')}`);
+    }
+    // The run that diverged: its steps and its alerts, from meta.json's summary, not its series.
+    const diverge = table.locator(`#table-body tr[data-run-id="${divergeRunId}"]`);
+    assert.ok(Number((await diverge.locator('td[data-column="alerts"]').textContent()) ?? 0) > 0, 'lm-diverge-fast has alerts');
+    assert.notEqual(await diverge.locator('td[data-column="steps"]').textContent(), '—');
+    // The Lightning run logs train_loss: the loss columns read it through the metric roles.
+    const lightning = table.locator('#table-body tr', { hasText: 'e2e-lightning' }).first();
+    assert.match((await lightning.locator('td[data-column="best"]').getAttribute('title')) ?? '', /^train_loss at step/);
+    await table.locator('#filter input').fill('e2e-lightning');
+    for (let i = 0; i < 50 && (await names()).some((n) => n !== 'e2e-lightning'); i++) await page.waitForTimeout(100);
+    assert.ok((await names()).every((n) => n === 'e2e-lightning'), `filtered: ${(await names()).join(', ')}`);
+    await snap('compare-table');
+  }));
+
+  test('Lower Learning Rate from a notification halves the lr of a live script: its rows and its events say so', step('lower-lr-from-a-notification', async () => {
+    // train_rescue.py arms the actions (run.watch(model, optimizer=..., scheduler=...); docs/rescue.md).
+    const runId = await scriptFromTerminal('train_rescue.py', 'e2e-rescue', 1);
+    const notification = page.locator('.notification-list-item', { hasText: 'e2e-rescue' }).filter({ has: page.locator('.monaco-button', { hasText: 'Lower Learning Rate' }) }).first();
+    await notification.waitFor({ timeout: SLOW });
+    await snap('rescue-notification');
+    await notification.locator('.monaco-button', { hasText: 'Lower Learning Rate' }).click();
+    type Event = { kind?: string; step?: number; message: string };
+    let event: Event | undefined;
+    for (let i = 0; i < 600 && !event; i++) {
+      event = wb.runRecords<Event>(server, runId, 'events.jsonl').find((e) => e.kind === 'lr');
+      if (!event) await page.waitForTimeout(100);
+    }
+    assert.ok(event?.step !== undefined, `run ${runId} has an lr event: ${JSON.stringify(wb.runRecords(server, runId, 'events.jsonl'))}`);
+    assert.match(event.message, /^lr × 0\.5: /);
+    const at = event.step;
+    const lrAt = () => new Map(wb.runRows<{ step: number; lr?: number }>(server, runId).map((r) => [r.step, r.lr]));
+    for (let i = 0; i < 300 && lrAt().get(at + 1) === undefined; i++) await page.waitForTimeout(100);
+    const lr = lrAt();
+    // The scheduler ramps the lr by 2.6 % a step; lowered, the next step's is about half.
+    assert.ok((lr.get(at + 1) ?? Infinity) < 0.6 * (lr.get(at) ?? 0), `lr ${lr.get(at)} at step ${at}, then ${lr.get(at + 1)}`);
+    for (let i = 0; i < 600 && metaOf(runId).status === 'running'; i++) await page.waitForTimeout(100);
+    assert.equal(metaOf(runId).status, 'completed');
+    await snap('rescue-lr-lowered');
+  }));
 });

@@ -44,10 +44,9 @@ test('a trainer that ignores SIGINT and SIGTERM is killed with its whole process
   ].join('\n');
   const p = new TrainerProcess(py(code));
   const workerPid = await new Promise<number>((resolve) => p.on('output', (s, t) => s === 'stdout' && resolve(Number(t.trim()))));
-  const started = Date.now();
   const exit = await p.stop(300);
+  // Killed, not ended by itself: it would have slept a minute and exited with a code.
   assert.equal(exit.signal, 'SIGKILL');
-  assert.ok(Date.now() - started < 5000);
   await waitFor(() => !isProcessAlive(workerPid) || undefined, 'the worker process to be gone');
 });
 

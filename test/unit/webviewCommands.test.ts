@@ -14,6 +14,7 @@ function actions(shown: string | null): WebviewActions & { calls: string[]; refu
     ready: async () => void calls.push('ready'),
     show: async (id) => void calls.push(`show ${id}`),
     stopRun: async (id) => void calls.push(`stop ${id}`),
+    runAction: async (id, action, step) => void calls.push(`${action} ${id} @${step}`),
     openDashboard: async (id) => {
       if (id === 'missing') throw new Error('no run missing in /runs');
       calls.push(`open ${id}`);
@@ -49,4 +50,13 @@ test('malformed messages are ignored; valid ones reach their action', async () =
   await handleWebviewMessage({ type: 'selectRun', runId: 'run-b' }, a);
   await handleWebviewMessage({ type: 'openDashboard', runId: 'run-b' }, a);
   assert.deepEqual(a.calls, ['ready', 'show run-b', 'open run-b']);
+});
+
+test("an alert's action applies to the run the view shows, with the alert's step (docs/rescue.md)", async () => {
+  const a = actions('run-a');
+  await handleWebviewMessage({ type: 'runAction', runId: 'run-a', action: 'rollback', alertStep: 420 }, a);
+  await handleWebviewMessage({ type: 'runAction', runId: 'run-b', action: 'lower-lr' }, a);
+  await handleWebviewMessage({ type: 'runAction', runId: 'run-a', action: 'raise-lr' }, a);
+  assert.deepEqual(a.calls, ['rollback run-a @420']);
+  assert.deepEqual(a.refusals, ["An alert's action from this view applies to the run it shows (run-a), not to run-b."]);
 });

@@ -11,7 +11,7 @@ import type { AlertMonitor } from '../../src/detect/alertMonitor';
 import type { Hub } from '../../src/hub/hub';
 import type { Reliability } from '../../src/protocol/wire';
 import type { RunStore } from '../../src/store/runStore';
-import { SeriesSet } from '../../src/store/series';
+import { Series, SeriesSet } from '../../src/store/series';
 import { ViewBridge } from '../../src/view/viewBridge';
 import type { HostToWebview } from '../../webview/contract';
 import { decodeHostMessage, type HostMessage } from '../../webview/shared/hostMessages';
@@ -26,10 +26,11 @@ function setup() {
   [1, NaN, Infinity, -Infinity, 2].forEach((loss, step) => series.append(step, { loss }));
   const reliability: Reliability = { type: 'reliability', step: 4, name: 'calibration', edges: [0, 0.5, 1], confidence: [0.25, 0.75], accuracy: [0.2, 0.8], counts: [3, 5] };
   // What Run.readAlerts gives: the values decoded from alerts.jsonl's strings (runStore.test.ts).
-  const run = { id: 'run-1', status: 'running', series, readAlerts: async () => [nanAlert], latestReliability: async () => reliability };
+  const run = { id: 'run-1', status: 'running', series, clock: new Series(), meta: { config: null }, readAlerts: async () => [nanAlert], readDistributions: async () => [reliability], readEvents: async () => [] };
   const summary = { id: 'run-1', name: 'NaN', status: 'running', createdAt: 1, endedAt: null, dir: '/tmp/run-1' };
-  const store = Object.assign(new EventEmitter(), { list: async () => [summary], get: async (id: string) => (id === run.id ? run : undefined) });
-  const hub = new EventEmitter();
+  const store = Object.assign(new EventEmitter(), { list: async () => [summary], get: async (id: string) => (id === run.id ? run : undefined), hold: () => ({ dispose() {} }) });
+  // A hub with no trainer connected: no run can be asked anything (docs/rescue.md).
+  const hub = Object.assign(new EventEmitter(), { capabilities: () => null });
   const monitor = new EventEmitter();
   const posted: HostToWebview[] = [];
   const bridge = new ViewBridge((m) => posted.push(m), store as unknown as RunStore, hub as unknown as Hub, monitor as unknown as AlertMonitor, { coalesceMs: 0 });
@@ -85,8 +86,11 @@ test('deltas keep them too: appended rows, alerts as they fire, reliability bins
 test('the decoder: a null where a value belongs reads as NaN, never 0; what is not a host message is dropped', () => {
   const append = decodeHostMessage({ type: 'append', runId: 'r', series: { loss: { steps: [1, 2, 3], values: [null, 'Infinity', 'bogus'] }, broken: { steps: [1] } } });
   assert.deepEqual(append, { type: 'append', runId: 'r', series: { loss: { steps: [1, 2, 3], values: [NaN, Infinity, NaN] } } });
-  const overlay = decodeHostMessage({ type: 'overlay', runs: [{ id: 'b', name: 'other', loss: { steps: [0], values: ['-Infinity'] } }, { id: 'c' }] });
-  assert.deepEqual(overlay, { type: 'overlay', runs: [{ id: 'b', name: 'other', loss: { steps: [0], values: [-Infinity] } }] });
+  const overlay = decodeHostMessage({ type: 'overlay', runs: [{ id: 'b', name: 'other', series: { loss: { steps: [0], values: ['-Infinity'] } } }, { id: 'c' }] });
+  assert.deepEqual(overlay, {
+    type: 'overlay',
+    runs: [{ id: 'b', name: 'other', series: { loss: { steps: [0], values: [-Infinity] } }, roles: { loss: null, 'loss/val': null, lr: null, grad_norm: null }, clock: { steps: [], values: [] } }],
+  });
   assert.equal(decodeHostMessage({ type: 'reliability', runId: 'r', bins: { step: 1, edges: [0, 1], confidence: [], accuracy: [], counts: [] } }), null, 'bins whose arrays disagree');
   assert.equal(decodeHostMessage({ type: 'append', series: {} }), null, 'no runId');
   assert.equal(decodeHostMessage({ type: '__harness_sync', n: 1 }), null);

@@ -19,10 +19,11 @@ active run, as ``wandb.log`` does. This module imports without torch, and withou
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +40,17 @@ from ._run import (
 )
 from ._version import __version__
 from .discovery import find_hub
-from .encoding import valid_run_id
+from .encoding import clean_tags, valid_run_id
+from .rescue import RescueAction, RescueMode, RescuePolicy
 
 __all__ = [
     "EndStatus",
     "EventLevel",
     "LossRadarWarning",
     "Mode",
+    "RescueAction",
+    "RescueMode",
+    "RescuePolicy",
     "Run",
     "RunMode",
     "__version__",
@@ -103,6 +108,8 @@ def init(
     device: str | None = None,
     max_queue: int = 20_000,
     lazy: bool = False,
+    rescue: RescuePolicy | RescueMode | Mapping[str, Any] | None = None,
+    tags: Sequence[str] | None = None,
 ) -> Run:
     """Starts a run and returns it.
 
@@ -124,13 +131,38 @@ def init(
     * ``lazy``: connect to the hub with the first row, event or ``finish`` rather than at once, so
       that :meth:`Run.update_config` calls until then travel in the run's hello (the integrations
       use it where a framework hands over the configuration after the run must exist).
+    * ``rescue``: the rescue policy (docs/rescue.md), off by default: ``"auto"`` or
+      ``RescuePolicy(mode="auto", max_rescues=2, lr_factor=0.5, action="rollback")`` rolls the run
+      back and lowers its lr when the hub's watchdog raises a critical alert (it needs
+      ``run.watch(model, optimizer=...)``), at most ``max_rescues`` times, each said in the run's
+      events. A mapping with the same fields (an experiment file's) works too.
+    * ``tags``: labels to find the run by in the editor (the Runs tree's filter, the comparison
+      table: docs/compare.md), as ``wandb.init(tags=...)``; at most 32, each of 1 to 64 characters.
+      The hub keeps them when the run is created; the editor may change them later.
 
     The run becomes the active run of :func:`log` and :func:`finish` until it is finished.
     """
-    run = _init(name, config, run_id, url, token, mode, dir, per_rank, device, max_queue, lazy)
+    policy = RescuePolicy.of(rescue) if rescue is not None else _env_rescue()  # raises before anything starts
+    labels = clean_tags(tags)  # and so do wrong tags
+    run = _init(name, config, run_id, url, token, mode, dir, per_rank, device, max_queue, lazy, policy, labels)
     _runs[:] = [r for r in _runs if not r.finished]
     _runs.append(run)
     return run
+
+
+def _env_rescue() -> RescuePolicy:
+    """The policy of an experiment file (``"rescue": {...}``), which the launcher passes as
+    ``LOSSRADAR_RESCUE``; a bad one is warned about and left off: the run still starts."""
+    text = os.environ.get("LOSSRADAR_RESCUE")
+    if not text:
+        return RescuePolicy()
+    try:
+        return RescuePolicy.of(json.loads(text))
+    except (ValueError, TypeError) as e:
+        warnings.warn(
+            f"lossradar: LOSSRADAR_RESCUE is not a rescue policy ({e}); rescue is off", LossRadarWarning, stacklevel=3
+        )
+        return RescuePolicy()
 
 
 def active_run() -> Run | None:
@@ -181,12 +213,14 @@ def _init(
     device: str | None,
     max_queue: int,
     lazy: bool,
+    rescue: RescuePolicy,
+    tags: list[str] | None = None,
 ) -> Run:
     if mode not in ("auto", "local", "disabled"):
         raise ValueError(f"mode must be 'auto', 'local' or 'disabled', got {mode!r}")
     rank = _distributed_rank()
     if mode == "disabled" or (rank is not None and rank != 0 and not per_rank):
-        return Run(name=name, config=config, rank=rank, disabled=True)
+        return Run(name=name, config=config, rank=rank, disabled=True, rescue=rescue)
     row_rank = rank if per_rank and rank is not None else None
     if row_rank is not None and row_rank > 0 and name:
         name = f"{name}-rank{row_rank}"
@@ -215,7 +249,7 @@ def _init(
     if address is not None:
         from .client import HubClient
 
-        run = Run(name=name, config=config, rank=row_rank, local_root=root)
+        run = Run(name=name, config=config, rank=row_rank, local_root=root, rescue=rescue)
         client = HubClient(
             address.url,
             address.token,
@@ -227,8 +261,11 @@ def _init(
             sdk_version=__version__,
             max_queue=max_queue,
             on_command=run._receive_command,
+            tags=tags or [],
         )
+        run.tags = tags or []
         run._client = client
+        run._announce()  # the hello carries the rescue policy
         client.start(lazy=lazy)
         return run
 
@@ -239,6 +276,7 @@ def _init(
         config=config,
         device=device,
         sdk_version=__version__,
+        tags=tags or [],
     )
     global _warned_local
     if mode == "auto" and not _warned_local:
@@ -249,4 +287,6 @@ def _init(
             LossRadarWarning,
             stacklevel=3,  # the caller of init()
         )
-    return Run(name=name, config=config, local=writer, rank=row_rank, local_root=root)
+    run = Run(name=name, config=config, local=writer, rank=row_rank, local_root=root, rescue=rescue)
+    run.tags = tags or []
+    return run

@@ -15,9 +15,9 @@ import threading
 import time
 import types
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 from . import _version
 from .encoding import (
@@ -30,6 +30,7 @@ from .encoding import (
     json_safe,
     reliability_frame,
 )
+from .rescue import DEFAULT_CHECKPOINT_DIR, Command, Event, RescuePolicy, Rescuer, check_factor
 
 if TYPE_CHECKING:
     import torch
@@ -37,11 +38,21 @@ if TYPE_CHECKING:
 
     from .client import HubClient
     from .local import LocalRunWriter
+    from .snapshots import SnapshotTo
     from .watch import Watcher
 
 log = logging.getLogger("lossradar")
 
 CommandCallback = Callable[[str], None]
+#: ``run.on_checkpoint(fn)``: ``fn(step)`` saves a checkpoint; what it returns (a path) is quoted
+#: in the run's event.
+CheckpointFn = Callable[[int | None], object]
+#: A critical alert that opens within this many steps after a rescue is about the same blow-up:
+#: the detectors' windows still hold its rows (docs/rescue.md).
+RESCUE_GRACE_ROWS = 20
+#: Snapshots are kept on the CPU by default only up to this much state (model + optimizer).
+AUTO_SNAPSHOT_MAX_BYTES = 1 << 30
+_T = TypeVar("_T")
 #: How a run ends (the ``end`` frame's statuses, docs/protocol.md).
 EndStatus = Literal["completed", "failed", "stopped"]
 _END_STATUSES: frozenset[str] = frozenset(get_args(EndStatus))
@@ -177,6 +188,7 @@ class Run:
         rank: int | None = None,
         disabled: bool = False,
         local_root: Path | None = None,
+        rescue: RescuePolicy | None = None,
     ) -> None:
         self.name = name
         self.config = dict(config) if config is not None else None
@@ -185,9 +197,22 @@ class Run:
         self._client = client
         self._local = local
         self._local_root = local_root
+        #: Set by ``init(tags=...)`` (docs/compare.md); the hub and meta.json have them.
+        self.tags: list[str] = []
         self._should_stop = False
         self._callbacks: list[CommandCallback] = []
-        self._commands: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        #: The rescue policy (docs/rescue.md) and what ``watch(optimizer=...)`` armed.
+        self.rescue_policy = rescue if rescue is not None else RescuePolicy()
+        self._rescuer: Rescuer | None = None
+        self._checkpoint_fn: CheckpointFn | None = None
+        self._rescues = 0
+        #: The step at which the last rollback or rescue was applied: an alert that opened at or
+        #: before it belongs to the blow-up already dealt with.
+        self._rescued_at: int | None = None
+        self._skip_left = 0
+        self._batches_wrapped = False
+        self._command_step: int | None = None
         self._watchers: list[Watcher] = []
         self._last_step: int | None = None
         self._warned: set[str] = set()
@@ -245,20 +270,33 @@ class Run:
     # ------------------------------------------------------------------ commands
 
     def on_command(self, callback: CommandCallback) -> CommandCallback:
-        """Registers ``callback(command)`` for hub commands (``"stop"``, ``"checkpoint"``). Callbacks
-        run on the training thread, inside the next ``log()``/``log_predictions()`` call (a safe
-        point between steps), never on the network thread. Usable as a decorator."""
+        """Registers ``callback(command)`` for hub commands (``"stop"``, ``"checkpoint"``,
+        ``"lower-lr"``, ``"rollback"``, ``"rescue"``). Callbacks run on the training thread, inside
+        the next ``log()``/``log_predictions()`` call (a safe point between steps), never on the
+        network thread, before the SDK's own action. Usable as a decorator."""
         self._callbacks.append(callback)
         return callback
 
-    def _receive_command(self, command: str) -> None:  # network thread
-        if command == "stop":
+    def on_checkpoint(self, fn: CheckpointFn) -> CheckpointFn:
+        """Registers ``fn(step)`` as what "Checkpoint Now" in the editor does (instead of saving the
+        watched model's and optimizer's ``state_dict``); what it returns (a path) is quoted in the
+        run's event. Runs on the training thread inside ``log()``. Usable as a decorator."""
+        self._checkpoint_fn = fn
+        self._announce()
+        return fn
+
+    def _receive_command(self, frame: Mapping[str, Any]) -> None:  # network thread
+        command = Command.of(frame)
+        if command.command == "stop":
             self._should_stop = True
         self._commands.put(command)
 
-    def _run_commands(self) -> None:
+    def _run_commands(self, step: int | None) -> None:
+        """Runs the queued commands at ``step``: inside ``log(step)``, after the user's update of
+        that step (the state a checkpoint saves or a roll back replaces is step ``step``'s)."""
         if self._commands.empty():  # the common case, without raising queue.Empty on every log()
             return
+        self._command_step = step
         while True:
             try:
                 command = self._commands.get_nowait()
@@ -266,9 +304,128 @@ class Run:
                 return
             for callback in list(self._callbacks):
                 try:
-                    callback(command)
+                    callback(command.command)
                 except Exception:
-                    log.exception("lossradar: the %r command callback failed", command)
+                    log.exception("lossradar: the %r command callback failed", command.command)
+            try:
+                event = self._act(command)
+            except Exception as e:  # the loop goes on; the run's events say what failed
+                log.exception("lossradar: the %r command failed", command.command)
+                kind = "lr" if command.command == "lower-lr" else command.command
+                event = (f"{command.command} failed: {type(e).__name__}: {e}", "error", kind, None)
+            if event is not None:
+                message, level, kind, span = event
+                self._emit_frame(event_frame(message, level, self._command_step, kind, span))
+
+    def _act(self, command: Command) -> Event | None:
+        """The SDK's own part of a command (docs/rescue.md); ``None`` when it has none."""
+        rescuer, name = self._rescuer, command.command
+        if name == "checkpoint":
+            if rescuer is None and self._checkpoint_fn is None:
+                return None  # left to on_command callbacks, as before watch(optimizer=...) existed
+            if rescuer is None:
+                where = self._checkpoint_fn(self._command_step)  # type: ignore[misc]
+                return (
+                    f"checkpoint at step {self._command_step}" + (f": {where}" if where else ""),
+                    "info",
+                    "checkpoint",
+                    None,
+                )
+            return rescuer.checkpoint(self._command_step, self._checkpoint_fn)
+        if name == "lower-lr":
+            if rescuer is None or rescuer.optimizer is None:
+                return (
+                    "Lower Learning Rate: no optimizer to act on (run.watch(model, optimizer=...))",
+                    "warning",
+                    "lr",
+                    None,
+                )
+            return (rescuer.lower_lr(check_factor(command.factor or self.rescue_policy.lr_factor)), "info", "lr", None)
+        if name == "rollback":
+            return self._roll_back(command, "rollback", "Roll Back")
+        if name == "rescue":
+            return self._rescue(command)
+        return None
+
+    def _roll_back(self, command: Command, kind: str, what: str) -> Event:
+        rescuer = self._rescuer
+        if rescuer is None or rescuer.snapshots is None:
+            return (
+                f"{what}: no snapshots to roll back to (run.watch(model, optimizer=..., snapshot_every=N))",
+                "warning",
+                kind,
+                None,
+            )
+        factor = check_factor(command.factor or self.rescue_policy.lr_factor)
+        done = rescuer.rollback(command.step, factor, self._command_step)
+        self._rescued_at = self._command_step
+        if done is None:
+            # Nothing from before the alert: lowering the lr is what is left to do.
+            lowered = rescuer.lower_lr(factor)
+            return (f"{what}: no snapshot from before step {command.step}; {lowered}", "warning", kind, None)
+        message, span = done
+        skip = command.skip if command.skip is not None else rescuer.skip_batches
+        if skip and self._batches_wrapped:
+            self._skip_left = skip
+            message += f"; skipping the next {skip} batches"
+        elif skip:
+            message += f"; {skip} batches not skipped: iterate over run.batches(loader) to skip them"
+        return (message, "info", kind, span)
+
+    def _rescue(self, command: Command) -> Event | None:
+        """The hub saw a critical alert open at ``command.step`` on a run whose policy is auto."""
+        policy = self.rescue_policy
+        if policy.mode != "auto":
+            return None
+        if (
+            self._rescued_at is not None
+            and command.step is not None
+            and command.step <= self._rescued_at + RESCUE_GRACE_ROWS
+        ):
+            return None  # another detector's alert about the blow-up already dealt with
+        if self._rescues >= policy.max_rescues:
+            if "rescue-limit" in self._warned:
+                return None
+            self._warned.add("rescue-limit")
+            return (
+                f"rescue: the critical alert at step {command.step} is not acted on: the run was rescued "
+                f"{self._rescues} times already (max_rescues={policy.max_rescues})",
+                "warning",
+                "rescue",
+                None,
+            )
+        self._rescues += 1
+        count = f"rescue {self._rescues} of {policy.max_rescues} (critical alert at step {command.step})"
+        if policy.action == "lower-lr":
+            rescuer = self._rescuer
+            self._rescued_at = self._command_step
+            if rescuer is None or rescuer.optimizer is None:
+                return (f"{count}: no optimizer to act on (run.watch(model, optimizer=...))", "warning", "rescue", None)
+            return (f"{count}: {rescuer.lower_lr(policy.lr_factor)}", "warning", "rescue", None)
+        message, level, _, span = self._roll_back(
+            Command("rollback", policy.lr_factor, command.step), "rescue", "rescue"
+        )
+        return (f"{count}: {message}", "warning" if level == "info" else level, "rescue", span)
+
+    def _announce(self) -> None:
+        """Tells the hub which actions the editor may offer for this run, and its rescue policy."""
+        if self._client is None:
+            return
+        actions: list[str] = list(self._rescuer.actions()) if self._rescuer is not None else []
+        if self._checkpoint_fn is not None and "checkpoint" not in actions:
+            actions.insert(0, "checkpoint")
+        self._client.set_capabilities({"actions": actions, "rescue": self.rescue_policy.to_wire()})
+
+    def batches(self, loader: Iterable[_T]) -> Iterator[_T]:
+        """``for batch in run.batches(loader)``: the loader's batches, less those a roll back asks to
+        skip (``run.watch(skip_batches=K)``, or the command's ``skip``): after a roll back the next
+        K batches are drawn and dropped, as done for PaLM's loss spikes (docs/rescue.md)."""
+        self._batches_wrapped = True
+        for batch in loader:
+            if self._skip_left > 0:
+                self._skip_left -= 1
+                continue
+            yield batch
 
     # ------------------------------------------------------------------ logging
 
@@ -335,8 +492,8 @@ class Run:
     ) -> dict[str, float]:
         if self.disabled or self._finished:
             return {}
-        self._run_commands()
         s = self._check_step(step)
+        self._run_commands(s if s is not None else self._last_step)
         if s is None:
             return {}
         values: dict[str, float] = {}
@@ -388,6 +545,9 @@ class Run:
         self._last_step = s
         if values:
             self._emit_row(s, values, source)
+        rescuer = self._rescuer
+        if rescuer is not None and rescuer.snapshots is not None and rescuer.snapshots.due(s):
+            rescuer.snapshots.take(s)
         for names, e, c in hist_slots:
             bins = len(e) - 1
             for k, name in enumerate(names):
@@ -483,11 +643,21 @@ class Run:
             raise ValueError("a histogram needs len(edges) == len(counts) + 1")
         self._emit_frame(distribution_frame(step, name, edges, counts))
 
-    def event(self, message: str, level: EventLevel = "info", step: int | None = None) -> None:
-        """A line in the run's event log (``info``, ``warning`` or ``error``)."""
+    def event(
+        self,
+        message: str,
+        level: EventLevel = "info",
+        step: int | None = None,
+        *,
+        kind: str | None = None,
+        span: tuple[int, int] | None = None,
+    ) -> None:
+        """A line in the run's event log (``info``, ``warning`` or ``error``). ``kind`` (a word of
+        1–64 characters: ``"checkpoint"``, ``"lr"``, or one of your own) makes the charts draw it at
+        ``step``; ``span=(from, to)`` draws it as a band over those steps."""
         if self.disabled or self._finished:
             return
-        self._emit_frame(event_frame(message, level, step))
+        self._emit_frame(event_frame(message, level, step, kind, span))
 
     def update_config(self, values: Mapping[str, Any] | None = None, /, **more: Any) -> None:
         """Merges ``values`` and keyword arguments into the run's configuration (``run.config``), as
@@ -522,6 +692,13 @@ class Run:
         max_rows: int = 1024,
         collapse_threshold: float = 0.1,
         include: Callable[[str, Any], bool] | None = None,
+        optimizer: Any | None = None,
+        scheduler: Any | None = None,
+        snapshot_every: int = 100,
+        snapshot_to: SnapshotTo = "auto",
+        keep_snapshots: int = 3,
+        skip_batches: int = 0,
+        checkpoint_dir: str | os.PathLike[str] | None = None,
     ) -> Watcher | None:
         """Spectral alignment of every ``nn.Linear`` of ``model`` every ``every`` logged steps:
         ``sa/<layer>/sign_diversity``, ``sa/<layer>/mean_abs``, ``sa/<layer>/sigma`` (the top
@@ -530,14 +707,76 @@ class Run:
         and ``sa/collapsed_fraction`` (share of layers whose sign diversity is below
         ``collapse_threshold``); docs/early-warning.md says which of them predict. Works on a
         ``torch.compile``d or DDP-wrapped model. Returns the :class:`~lossradar.watch.Watcher`
-        (``None`` on a disabled run)."""
+        (``None`` on a disabled run).
+
+        It also arms the editor's actions on the run (docs/rescue.md): "Checkpoint Now" (the
+        function of :meth:`on_checkpoint`, else ``model``'s, ``optimizer``'s and ``scheduler``'s
+        state saved to ``checkpoint_dir``, default ``./.lossradar/checkpoints/<run-id>/``), and
+        with an ``optimizer`` "Lower Learning Rate" (every param group's lr and the
+        ``scheduler``'s, a scheduler or a list of them, so that its next step does not undo it) and
+        "Roll Back": a snapshot of model and optimizer state every ``snapshot_every`` logged steps
+        (the last ``keep_snapshots`` kept), ``snapshot_to`` ``"cpu"`` (memory), ``"disk"`` (under
+        ``checkpoint_dir``, written on a background thread), ``"off"``, or ``"auto"``: the CPU when
+        the state is at most 1 GiB, else off. A roll back restores the newest snapshot from before
+        the alert, lowers the lr and skips the next ``skip_batches`` batches of
+        :meth:`batches`."""
         if self.disabled:
             return None
         from .watch import Watcher
 
         watcher = Watcher(model, every, max_rows=max_rows, collapse_threshold=collapse_threshold, include=include)
         self._watchers.append(watcher)
+        self._arm(
+            model, optimizer, scheduler, snapshot_every, snapshot_to, keep_snapshots, skip_batches, checkpoint_dir
+        )
         return watcher
+
+    def _arm(
+        self,
+        model: nn.Module,
+        optimizer: Any | None,
+        scheduler: Any | None,
+        snapshot_every: int,
+        snapshot_to: SnapshotTo,
+        keep: int,
+        skip_batches: int,
+        checkpoint_dir: str | os.PathLike[str] | None,
+    ) -> None:
+        from .snapshots import Snapshots, state_bytes
+        from .watch import unwrap_model
+
+        if snapshot_to not in ("auto", "cpu", "disk", "off"):
+            raise ValueError(f"snapshot_to must be 'auto', 'cpu', 'disk' or 'off', got {snapshot_to!r}")
+        if isinstance(skip_batches, bool) or not isinstance(skip_batches, int) or skip_batches < 0:
+            raise ValueError(f"skip_batches must be an integer ≥ 0, got {skip_batches!r}")
+        inner = unwrap_model(model)
+        folder = (
+            Path(checkpoint_dir)
+            if checkpoint_dir is not None
+            else Path.cwd() / DEFAULT_CHECKPOINT_DIR / (self.run_id or "run")
+        )
+        to = snapshot_to
+        if optimizer is None:
+            to = "off"
+        elif to == "auto":
+            size = state_bytes(inner, optimizer)
+            to = "cpu" if size <= AUTO_SNAPSHOT_MAX_BYTES else "off"
+            if to == "off":
+                self._warn_once(
+                    "snapshots-off",
+                    f"lossradar: Roll Back is off: a snapshot would hold {size / 2**30:.1f} GiB of model and optimizer "
+                    "state; pass snapshot_to='cpu' or 'disk' to keep them anyway",
+                )
+        snapshots = None
+        if to in ("cpu", "disk"):
+            snapshots = Snapshots(inner, optimizer, every=snapshot_every, to=to, keep=keep, folder=folder / "snapshots")
+        schedulers = (
+            [] if scheduler is None else list(scheduler) if isinstance(scheduler, list | tuple) else [scheduler]
+        )
+        self._rescuer = Rescuer(
+            inner, optimizer, schedulers, snapshots, checkpoint_dir=folder, skip_batches=skip_batches
+        )
+        self._announce()
 
     def unwatch(self, watcher: Watcher | None = None) -> None:
         """Removes the hooks of ``watcher`` (one that :meth:`watch` returned), or of every watcher."""
@@ -560,7 +799,7 @@ class Run:
             self._finished = True
         self.status = status
         self.unwatch()
-        self._run_commands()
+        self._run_commands(self._last_step)
         atexit.unregister(self._at_exit)
         if self._client is not None:
             client = self._client
@@ -584,11 +823,13 @@ class Run:
                 config=self.config,
                 device=None,
                 sdk_version=_version.__version__,
+                tags=self.tags,
             )
             for r in rows:
                 writer.write_row(r.step, r.time, r.values, r.source, r.rank)
             for frame in frames:
-                writer.write_frame(frame)
+                if frame.get("type") != "capabilities":  # for a live hub only: nothing to keep
+                    writer.write_frame(frame)
             writer.add_dropped(dropped)
             writer.close(status, error)
         except OSError as e:

@@ -23,8 +23,8 @@ else happens here:
   keep up) are retried the same way, the unacknowledged rows kept;
 * every frame from the hub is validated (:func:`~lossradar.encoding.parse_hub_frame`): a malformed
   ``welcome`` makes the client give up on that hub (the rows go to the local store at the end), any
-  other malformed frame is ignored; ``command`` frames go to a callback; problems are logged once per
-  code.
+  other malformed frame is ignored; ``command`` frames (validated, with their arguments) go to a
+  callback; problems are logged once per code.
 
 The training thread never waits behind the network: it appends to a deque under a lock that only
 other logging threads take; the queue lock is taken only to evict from a full queue, and the
@@ -49,7 +49,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -59,6 +59,7 @@ from websockets.sync.client import ClientConnection, connect
 from .encoding import (
     MAX_ROWS_PER_FRAME,
     HubProtocolError,
+    capabilities_frame,
     dumps,
     encode_values,
     end_frame,
@@ -232,7 +233,8 @@ class HubClient:
         backoff_max: float = 5.0,
         connect_timeout: float = 5.0,
         welcome_timeout: float = 10.0,
-        on_command: Callable[[str], None] | None = None,
+        on_command: Callable[[Mapping[str, Any]], None] | None = None,
+        tags: Sequence[str] = (),
     ) -> None:
         if max_queue < 1:
             raise ValueError("max_queue must be ≥ 1")
@@ -253,6 +255,7 @@ class HubClient:
         self.connect_timeout = connect_timeout
         self.welcome_timeout = welcome_timeout
         self._on_command = on_command
+        self._tags = list(tags)
 
         #: Orders rows between logging threads (only they take it).
         self._submit_lock = threading.Lock()
@@ -299,6 +302,7 @@ class HubClient:
         #: Guards the thread's start and the configuration the hello carries.
         self._start_lock = threading.Lock()
         self._hello_sent = False
+        self._capabilities: dict[str, Any] | None = None
         #: Set by ``start(lazy=True)`` until the first row, frame or close starts the thread.
         self._lazy = False
 
@@ -317,6 +321,15 @@ class HubClient:
             self._lazy = False
             if self._thread.ident is None:  # never started
                 self._thread.start()
+
+    def set_capabilities(self, capabilities: Mapping[str, Any]) -> None:
+        """What the run can do when asked, for this and every later hello; sent at once in a
+        ``capabilities`` frame when the hello has gone (docs/protocol.md)."""
+        with self._start_lock:
+            self._capabilities = dict(capabilities)
+            sent = self._hello_sent
+        if sent:
+            self.submit_frame(capabilities_frame(capabilities))
 
     def update_config(self, config: Mapping[str, Any] | None) -> bool:
         """The configuration later hellos carry; ``True`` when no hello has gone yet, so that the
@@ -542,6 +555,7 @@ class HubClient:
         with self._start_lock:
             self._hello_sent = True
             config = self._config
+            capabilities = self._capabilities
         return hello_frame(
             name=self._name,
             config=config,
@@ -551,6 +565,8 @@ class HubClient:
             device=self._device,
             rank=self._rank,
             sdk_version=self._sdk_version,
+            capabilities=capabilities,
+            tags=self._tags,
         )
 
     def _parse(self, text: str | bytes) -> dict[str, Any] | None:
@@ -792,7 +808,7 @@ class HubClient:
         elif kind == "command":
             if self._on_command is not None:
                 try:
-                    self._on_command(frame["command"])
+                    self._on_command(frame)
                 except Exception:
                     log.exception("lossradar: command handler failed")
         elif kind == "error":

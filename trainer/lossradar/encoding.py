@@ -29,6 +29,8 @@ _RUN_ID_RE: Final = re.compile(RUN_ID_PATTERN)
 # Commands are handed to user callbacks and error codes end up in log lines: short plain words only.
 _WORD_RE: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _MAX_ERROR_MESSAGE: Final = 4096
+#: The most batches a rollback command may ask to skip.
+MAX_SKIP: Final = 1_000_000
 
 WireNumber = float | int | str
 
@@ -140,6 +142,34 @@ def scalars_frame(rows: Sequence[Mapping[str, Any]], seq: int | None = None, dro
     return scalars_frame_from_encoded(seq, dropped, [dumps(r) for r in rows])
 
 
+#: A run's tags (docs/compare.md): at most this many, each of 1 … 64 characters (as src/protocol/wire.ts).
+MAX_TAGS: Final = 32
+MAX_TAG_LENGTH: Final = 64
+_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def clean_tags(tags: Sequence[str] | None) -> list[str]:
+    """The tags of ``init(tags=...)``: stripped, duplicates dropped, in order. A wrong one raises, before
+    anything is started: a string (not a list of them), a non-string, an empty or over-long tag, a
+    control character, more than :data:`MAX_TAGS`."""
+    if tags is None:
+        return []
+    if isinstance(tags, (str, bytes)) or not isinstance(tags, Iterable):
+        raise TypeError(f"tags must be a list of strings, got {type(tags).__name__}")
+    out: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise TypeError(f"tags must be strings, got {type(tag).__name__} {tag!r:.40}")
+        t = tag.strip()
+        if not t or len(t) > MAX_TAG_LENGTH or _CONTROL_RE.search(t):
+            raise ValueError(f"a tag has 1 to {MAX_TAG_LENGTH} characters and no control characters, got {tag!r:.80}")
+        if t not in out:
+            out.append(t)
+    if len(out) > MAX_TAGS:
+        raise ValueError(f"a run has at most {MAX_TAGS} tags, got {len(out)}")
+    return out
+
+
 def hello_frame(
     *,
     name: str | None,
@@ -150,12 +180,17 @@ def hello_frame(
     device: str | None,
     rank: int | None,
     sdk_version: str,
+    capabilities: Mapping[str, Any] | None = None,
+    tags: Sequence[str] = (),
 ) -> str:
+    run: dict[str, Any] = {"name": name, "config": json_safe(config) if config is not None else None}
+    if tags:
+        run["tags"] = list(tags)
     frame: dict[str, Any] = {
         "type": "hello",
         "protocol": PROTOCOL_VERSION,
         "sdk": f"{SDK_NAME}/{sdk_version}",
-        "run": {"name": name, "config": json_safe(config) if config is not None else None},
+        "run": run,
         "host": host[:255],
         "pid": pid,
     }
@@ -165,6 +200,8 @@ def hello_frame(
         frame["device"] = device[:100]
     if rank is not None:
         frame["rank"] = rank
+    if capabilities is not None:
+        frame["capabilities"] = dict(capabilities)
     return dumps(frame)
 
 
@@ -202,13 +239,37 @@ def reliability_frame(
     }
 
 
-def event_frame(message: str, level: str = "info", step: int | None = None) -> dict[str, Any]:
+def event_frame(
+    message: str,
+    level: str = "info",
+    step: int | None = None,
+    kind: str | None = None,
+    span: tuple[int, int] | None = None,
+) -> dict[str, Any]:
+    """An ``event`` frame; ``kind`` (1–64 characters: ``checkpoint``, ``lr``, ``rollback``,
+    ``rescue`` or a word of the user's) and ``span`` (``(from, to)`` steps, ``from ≤ to``) let a
+    chart draw it (docs/protocol.md)."""
     if level not in ("info", "warning", "error"):
         raise ValueError(f"event level must be info, warning or error, got {level!r}")
     frame: dict[str, Any] = {"type": "event", "level": level, "message": message[:65536]}
     if step is not None:
         frame["step"] = step
+    if kind is not None:
+        if not isinstance(kind, str) or not 1 <= len(kind) <= 64:
+            raise ValueError(f"event kind must be a string of 1 to 64 characters, got {kind!r:.80}")
+        frame["kind"] = kind
+    if span is not None:
+        lo, hi = (int(x) for x in span)
+        if not 0 <= lo <= hi <= MAX_SAFE_INTEGER:
+            raise ValueError(f"event span must be (from, to) steps with 0 ≤ from ≤ to, got {span!r}")
+        frame["span"] = {"from": lo, "to": hi}
     return frame
+
+
+def capabilities_frame(capabilities: Mapping[str, Any]) -> dict[str, Any]:
+    """What the run can do when the hub asks (``actions``) and its rescue policy: sent when it
+    changes after the hello, which carries the latest in ``capabilities`` (docs/protocol.md)."""
+    return {"type": "capabilities", **capabilities}
 
 
 def end_frame(status: str, error: str | None) -> dict[str, Any]:
@@ -265,7 +326,20 @@ def parse_hub_frame(text: str | bytes) -> dict[str, Any] | None:
         command = frame.get("command")
         if not isinstance(command, str) or not _WORD_RE.fullmatch(command):
             raise HubProtocolError(kind, f"command: expected a short word, got {command!r:.80}")
-        return {"type": kind, "command": command}
+        out: dict[str, Any] = {"type": kind, "command": command}
+        factor = frame.get("factor")
+        if factor is not None:
+            # 0 < factor ≤ 1: a command may lower a run's learning rate, never raise it.
+            if isinstance(factor, bool) or not isinstance(factor, int | float) or not 0 < factor <= 1:
+                raise HubProtocolError(kind, f"factor: expected a number in (0, 1], got {factor!r:.80}")
+            out["factor"] = float(factor)
+        for key in ("step", "skip"):
+            if frame.get(key) is not None:
+                value = _index(frame, key, nullable=False)
+                if key == "skip" and value is not None and value > MAX_SKIP:
+                    raise HubProtocolError(kind, f"skip: expected at most {MAX_SKIP} batches, got {value}")
+                out[key] = value
+        return out
     if kind == "error":
         code, message = frame.get("code"), frame.get("message")
         if not isinstance(code, str) or not _WORD_RE.fullmatch(code):

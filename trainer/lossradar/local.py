@@ -16,7 +16,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -70,6 +70,7 @@ class LocalRunWriter:
         device: str | None,
         sdk_version: str,
         resume: bool = True,
+        tags: Sequence[str] = (),
     ) -> None:
         # The id becomes a folder name: one from the hub or the environment must not climb out of root.
         if not valid_run_id(run_id):
@@ -103,6 +104,7 @@ class LocalRunWriter:
                 "device": device,
                 "sdk": f"{SDK_NAME}/{sdk_version}",
                 "droppedRows": 0,
+                "tags": list(tags),
             }
         else:
             meta.update({"status": "running", "endedAt": None, "error": None, "pid": os.getpid(), "updatedAt": now})

@@ -133,14 +133,18 @@ class Loop:
         """``micro_step(model, micro_batch_size)`` returns (loss, logits, labels) of one micro-batch."""
         cfg = self.cfg
         run = self.run
-        run.watch(model, every=cfg["sa_every"], max_rows=cfg["sa_max_rows"])
+        params = [p for p in model.parameters() if p.requires_grad]
+        opt = make_optimizer(params, cfg)
+        # The schedule as a scheduler, given to watch() with the optimizer: the editor's Lower
+        # Learning Rate and Roll Back, and a rescue policy, then act on this run (docs/rescue.md).
+        base_lr = float(cfg["lr"]) or 1.0
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_at(s, cfg) / base_lr)
+        run.watch(model, every=cfg["sa_every"], max_rows=cfg["sa_max_rows"], optimizer=opt, scheduler=sched)
         forward_model: nn.Module = model
         if cfg["compile"]:
             compiled = torch.compile(model)
             assert isinstance(compiled, nn.Module)
             forward_model = compiled
-        params = [p for p in model.parameters() if p.requires_grad]
-        opt = make_optimizer(params, cfg)
         steps: int = cfg["steps"]
         accumulate: int = cfg["accumulate"]
         micro = cfg["batch_size"] // accumulate
@@ -160,9 +164,7 @@ class Loop:
                 self.say(f"stop asked for from the editor at step {step}")
                 break
             t0 = time.perf_counter()
-            lr = lr_at(step, cfg)
-            for group in opt.param_groups:
-                group["lr"] = lr
+            lr = float(opt.param_groups[0]["lr"])
             opt.zero_grad(set_to_none=True)
             loss_sum = torch.zeros((), device=self.device)
             logits = labels = None
@@ -173,6 +175,7 @@ class Loop:
                 loss_sum += loss.detach().float() / accumulate
             grad_norm = torch.nn.utils.clip_grad_norm_(params, clip)
             opt.step()
+            sched.step()
 
             scalars: dict[str, Any] = {}
             if step % cfg["log_every"] == 0 or step == steps - 1:

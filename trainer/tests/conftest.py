@@ -1,5 +1,6 @@
 """Shared fixtures: an isolated environment for every test, and the real hub (`node dist/cli.js
-serve`) in a subprocess; `stopping_hub` is the same hub that also presses Stop Run."""
+serve`) in a subprocess; `stopping_hub` and test_rescue's
+`commanding_hub` are the same hub that also presses the editor's buttons (tests/commanding_hub.ts)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = REPO / "dist" / "cli.js"
-STOPPING_HUB = Path(__file__).resolve().parent / "stopping_hub.ts"
+COMMANDING_HUB = Path(__file__).resolve().parent / "commanding_hub.ts"
 
 
 @pytest.fixture(autouse=True)
@@ -152,26 +153,38 @@ def hub(hub_factory: Any) -> Hub:
     return h
 
 
-class StoppingHub(Hub):
-    """The hub of `lossradar serve` (src/cli/serve.ts, run from source by tsx) that sends a run
-    `stop`, as the editor's Stop Run does, once the run has stored a row at step ≥ ``stop_at``."""
+class CommandingHub(Hub):
+    """The hub of `lossradar serve` (src/cli/serve.ts, run from source by tsx) that presses the
+    editor's buttons: each ``(step, command)`` is sent to the run once it has stored a row at a step
+    ≥ ``step`` (tests/commanding_hub.ts), as Stop Run, Lower Learning Rate… do."""
 
-    def __init__(self, runs: Path, stop_at: int) -> None:
-        super().__init__(runs, extra=[f"--stop-at-step={stop_at}"])
+    def __init__(self, runs: Path, commands: list[tuple[int, dict[str, Any]]]) -> None:
+        super().__init__(runs, extra=[f"--command-at={at}:{json.dumps(c)}" for at, c in commands])
 
     def command(self, node: str) -> list[str]:
-        return [node, "--import", "tsx", str(STOPPING_HUB)]
+        return [node, "--import", "tsx", str(COMMANDING_HUB)]
+
+    def events(self, run_id: str | None) -> list[dict[str, Any]]:
+        path = self.runs / str(run_id) / "events.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def capabilities(self, run_id: str | None) -> list[dict[str, Any]]:
+        lines = [json.loads(line) for line in self.stdout if line.startswith('{"runId"') and '"capabilities"' in line]
+        return [x["capabilities"] for x in lines if x["runId"] == run_id]
 
 
 @pytest.fixture
 def stopping_hub(tmp_path: Path) -> Iterator[Any]:
-    """``stopping_hub(stop_at)`` → a started :class:`StoppingHub`, in the environment of this test
+    """``stopping_hub(stop_at)`` → a started hub that sends the run ``stop`` (as Stop Run does) once it
+    has stored a row at step ≥ ``stop_at``, in the environment of this test
     (``LOSSRADAR_URL``/``LOSSRADAR_TOKEN`` set)."""
     hubs: list[Hub] = []
     with pytest.MonkeyPatch.context() as mp:
 
-        def make(stop_at: int) -> StoppingHub:
-            hub = StoppingHub(tmp_path / "runs", stop_at)
+        def make(stop_at: int) -> CommandingHub:
+            hub = CommandingHub(tmp_path / "runs", [(stop_at, {"command": "stop"})])
             hubs.append(hub)
             hub.start()
             assert hub.token is not None

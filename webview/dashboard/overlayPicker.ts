@@ -26,6 +26,12 @@ export class OverlayPicker {
     this.limit();
   }
 
+  /** Runs chosen elsewhere (the comparison table, docs/compare.md): checked, and told as a user's change. */
+  choose(ids: readonly string[]): void {
+    this.setSelected(ids);
+    this.onChange(this.ids);
+  }
+
   render(runs: readonly RunListItem[], activeId: string | null): void {
     const others = runs.filter((r) => r.id !== activeId);
     this.section.hidden = others.length === 0;

@@ -1,12 +1,15 @@
 // The sidebar "Live" view: the active run (a picker when there are several), its open alerts on
 // top, and small multiples that grow as deltas arrive (loss and val loss, ECE, SA sign diversity
-// min and median over the layers, entropy, grad norm, GPU utilisation and memory). Every string
-// from a run goes through textContent. State (the run, its alerts and thinned series) survives
-// hide/show through vscode.setState; a `reset` replaces everything.
-import type { Alert, RunListItem, RunStatus, SeriesPoints } from '../contract';
+// min and median over the layers, entropy, learning rate, grad norm, GPU utilisation and memory),
+// with the view's smoothing, x axis, outlier and log-scale choices, tooltips and a shared crosshair
+// (docs/charts.md). Every string from a run goes through textContent. State (the run, its alerts,
+// thinned series, clock, events and the preferences) survives hide/show through vscode.setState;
+// a `reset` replaces everything.
+import { isViewPrefs, type Alert, type RunListItem, type RunStatus, type SeriesPoints, type ViewEvent, type ViewPrefs } from '../contract';
 import { AlertList } from '../shared/alertList';
 import { ChartPanel, extent } from '../shared/chartPanel';
 import { createButton, createSelect } from '../shared/controls';
+import { attachCrosshair } from '../shared/crosshair';
 import { formatStep } from '../shared/format';
 import { FrameScheduler, WorkCosts } from '../shared/frames';
 import { onHostMessage, type HostMessage } from '../shared/hostMessages';
@@ -15,8 +18,12 @@ import { PANEL_METRICS, PANELS } from '../shared/panels';
 import { RunData } from '../shared/runData';
 import { RunList } from '../shared/runList';
 import { decodeState, encodeState, isSeriesPoints, thinSeries } from '../shared/stateCodec';
+import { Smoother } from '../shared/smoothing';
 import { readTheme, watchTheme } from '../shared/theme';
+import { ViewOptions } from '../shared/viewOptions';
 import { vscodeApi } from '../shared/vscodeApi';
+import { drawChart, logChip, sharedFrame, type ViewChart } from '../shared/viewChart';
+import { idLookup } from '../shared/byId';
 
 /** Points a series keeps before it compacts itself (M4): the sidebar is a few hundred pixels wide. */
 const MAX_POINTS = 8_192;
@@ -27,7 +34,7 @@ const STATE_INTERVAL_MS = 1000;
 const ALERTS_SHOWN = 3;
 
 interface SavedState {
-  v: 1;
+  v: 2;
   runs: RunListItem[];
   activeId: string | null;
   runId: string | null;
@@ -35,19 +42,21 @@ interface SavedState {
   alerts: Alert[];
   series: Record<string, SeriesPoints<number>>;
   spread: { min: SeriesPoints<number>; median: SeriesPoints<number>; layers: Record<string, number>; lastStep: number } | null;
+  clock: SeriesPoints<number>;
+  events: ViewEvent[];
+  prefs: ViewPrefs;
 }
 
-function byId(id: string): HTMLElement {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`Loss Radar: the sidebar markup lacks #${id} (render LIVE_MARKUP from webview/live/markup.ts)`);
-  return el;
-}
+const byId = idLookup('sidebar', 'webview/live/markup.ts');
 
 const api = vscodeApi();
 const pickerSlot = byId('run-picker-slot');
 const statusLine = byId('run-status');
 const actions = byId('actions');
-const alertList = new AlertList(byId('alerts'), { compactLimit: ALERTS_SHOWN });
+const alertList = new AlertList(byId('alerts'), {
+  compactLimit: ALERTS_SHOWN,
+  onAction: (alert, action) => runId !== null && api.postMessage({ type: 'runAction', runId, action, alertStep: alert.step }),
+});
 const empty = byId('empty');
 const panelsBox = byId('panels');
 
@@ -72,13 +81,24 @@ const stopButton = createButton('Stop Run', () => runId !== null && api.postMess
 const dashboardButton = createButton('Open Dashboard', () => runId !== null && api.postMessage({ type: 'openDashboard', runId }), { id: 'open-dashboard', appearance: 'primary' });
 actions.append(stopButton.element, dashboardButton.element);
 
-const panels = PANELS.map((spec) => ({
-  spec,
-  view: new ChartPanel(spec.id, spec.title, { yMin: spec.yMin, yMax: spec.yMax, alwaysShown: spec.alwaysShown, xTicks: 5, yTicks: 3, yAxisWidth: 38, bucketPx: 2 }),
-}));
-panelsBox.append(...panels.map((p) => p.view.element));
+const options = new ViewOptions(api, () => {
+  invalidate();
+  saveSoon();
+});
+byId('view-options-slot').append(options.element);
+const smoother = new Smoother();
 
-type Panel = (typeof panels)[number];
+const panels = PANELS.map((spec) => {
+  const view = new ChartPanel(spec.id, spec.title, { yMin: spec.yMin, yMax: spec.yMax, alwaysShown: spec.alwaysShown, tooltip: true, xTicks: 5, yTicks: 3, yAxisWidth: 38, bucketPx: 2 });
+  const log = logChip(spec, options);
+  view.addAction(log.element);
+  return { spec, view, log };
+});
+panelsBox.append(...panels.map((p) => p.view.element));
+const crosshair = attachCrosshair(() => panels.map((p) => p.view), () => theme.foreground);
+for (const p of panels) crosshair(p.view);
+
+type Panel = ViewChart;
 /** Panels whose data, range, alerts or theme changed since they were drawn. */
 const dirty = new Set<Panel>(panels);
 const frames = new FrameScheduler(draw, byId('live'), 6);
@@ -111,12 +131,12 @@ function draw(deadline: number): boolean {
   const resolved = panels.map((p) => data.lines(p.spec, theme));
   // Small multiples share the step axis, so an alert's step lines up across them.
   const range = extent(resolved.flat());
-  const markers = data.alertMarkers(theme);
+  const shared = sharedFrame(data, theme, options, smoother);
   // The text of every changed panel, drawn or not: one scrolled out of view must not show a stale value.
   for (const p of dirty) p.view.renderText(resolved[panels.indexOf(p)], data.titleFor(p.spec));
   const todo = panels.filter((p) => dirty.has(p) && wanted(p));
   costs.runWithin(deadline, todo, (p) => {
-    p.view.render({ theme, lines: resolved[panels.indexOf(p)], alerts: markers, range });
+    drawChart(p, options, shared, resolved[panels.indexOf(p)], range);
     dirty.delete(p);
   });
   return ![...dirty].some(wanted);
@@ -167,6 +187,9 @@ function handle(message: HostMessage): void {
       activeId = message.runId;
       list.setStatus(message.runId, message.status);
       data.reset(message.series, message.alerts, message.roles);
+      data.clock.reset(message.clock);
+      data.events = [...message.events];
+      data.config = message.config;
       renderRuns();
       renderAlertList();
       invalidate();
@@ -179,8 +202,18 @@ function handle(message: HostMessage): void {
     case 'append':
       if (message.runId !== runId) return;
       data.append(message.series);
+      if (message.clock) data.clock.append(message.clock);
       invalidate();
       saveSoon();
+      return;
+    case 'events':
+      if (message.runId !== runId) return;
+      data.events.push(...message.events);
+      invalidate();
+      saveSoon();
+      return;
+    case 'prefs':
+      options.apply(message.prefs);
       return;
     case 'alerts':
       if (message.runId !== runId) return;
@@ -195,8 +228,13 @@ function handle(message: HostMessage): void {
       renderRuns();
       saveState();
       return;
+    case 'actions':
+      if (message.runId === runId) alertList.setActions(message.actions);
+      return;
     case 'reliability':
     case 'overlay':
+    case 'distributions':
+    case 'histogram':
       return; // the dashboard's
   }
 }
@@ -234,7 +272,7 @@ function saveState(): void {
     if (s && s.length > 0) series[name] = thinSeries(s, STATE_BUCKETS);
   }
   const state: SavedState = {
-    v: 1,
+    v: 2,
     runs: list.runs,
     activeId,
     runId,
@@ -242,13 +280,16 @@ function saveState(): void {
     alerts: alerts.all(),
     series,
     spread: spread.min.length > 0 ? { min: thinSeries(spread.min, STATE_BUCKETS), median: thinSeries(spread.median, STATE_BUCKETS), ...spread.snapshot() } : null,
+    clock: data.clock.points.toPoints(),
+    events: data.events,
+    prefs: options.current,
   };
   api.setState(encodeState(state));
 }
 
 function restoreState(): void {
   const saved = decodeState(api.getState()) as Partial<SavedState> | null;
-  if (!saved || saved.v !== 1) return;
+  if (!saved || saved.v !== 2) return;
   list.runs = Array.isArray(saved.runs) ? saved.runs : [];
   activeId = typeof saved.activeId === 'string' ? saved.activeId : null;
   runId = typeof saved.runId === 'string' ? saved.runId : null;
@@ -265,6 +306,9 @@ function restoreState(): void {
     spread.restore({ layers: sp.layers ?? {}, lastStep: typeof sp.lastStep === 'number' ? sp.lastStep : -Infinity });
   }
   if (Array.isArray(saved.alerts)) alerts.apply(saved.alerts);
+  if (isSeriesPoints(saved.clock)) data.clock.reset(saved.clock);
+  if (Array.isArray(saved.events)) data.events = saved.events.filter((e) => e && typeof e.message === 'string');
+  if (isViewPrefs(saved.prefs)) options.apply(saved.prefs);
 }
 
 onHostMessage(handle);

@@ -9,6 +9,7 @@ export const LIVE_MARKUP = `<div id="live" class="live">
 <div id="run-picker-slot" class="picker-slot" hidden></div>
 <div id="run-status" class="run-status" role="status" aria-live="polite"></div>
 <div id="actions" class="actions"></div>
+<div id="view-options-slot"></div>
 </header>
 <section id="alerts" class="alerts" aria-label="Open alerts" hidden></section>
 <p id="empty" class="empty" hidden></p>

@@ -7,17 +7,26 @@
 // the first few alerts until "N more" is pressed. Items are kept and updated in place rather than
 // rebuilt: an expanded alert stays expanded, focus stays put, and a screen reader does not hear
 // the role=alert items again each time the list changes.
-import type { Alert } from '../contract';
+//
+// Each alert offers the actions its run's SDK armed (docs/rescue.md: Roll Back, Lower Learning
+// Rate, Checkpoint Now) as buttons: under the message in full, in the details of a compact item.
+// Pressing one posts the action with the alert's step; the host carries it out.
+import type { Alert, RunAction } from '../contract';
+import { RUN_ACTIONS } from '../../src/rescue/actions';
 import { formatStep } from './format';
 
 export interface AlertListOptions {
   /** One line per alert and at most this many shown until "N more" is pressed (default: all, in full). */
   compactLimit?: number;
+  /** An action button was pressed (the list offers actions only when this is given). */
+  onAction?: (alert: Alert, action: RunAction) => void;
 }
 
 interface Item {
   alert: Alert;
   element: HTMLElement;
+  /** Where the item's action buttons go. */
+  actions: HTMLElement;
 }
 
 let lists = 0;
@@ -31,12 +40,37 @@ export class AlertList {
   private shown: HTMLElement[] = [];
   private readonly idPrefix = `alerts-${++lists}`;
   private nextId = 0;
+  private actions: readonly RunAction[] = [];
 
   constructor(
     private readonly container: HTMLElement,
     private readonly options: AlertListOptions = {},
   ) {
     container.classList.toggle('compact', options.compactLimit !== undefined);
+  }
+
+  /** The actions the shown run can do now (none once it ended or lost its connection). */
+  setActions(actions: readonly RunAction[]): void {
+    if (actions.length === this.actions.length && actions.every((a, i) => a === this.actions[i])) return;
+    this.actions = [...actions];
+    for (const item of this.items.values()) this.fillActions(item);
+  }
+
+  private fillActions(item: Item): void {
+    const onAction = this.options.onAction;
+    const offered = onAction ? RUN_ACTIONS.filter((a) => this.actions.includes(a.action)) : [];
+    item.actions.replaceChildren(
+      ...offered.map((a) => {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'alert-action';
+        button.dataset.action = a.action;
+        button.textContent = a.label;
+        button.addEventListener('click', () => onAction?.(item.alert, a.action));
+        return button;
+      }),
+    );
+    item.actions.hidden = offered.length === 0;
   }
 
   /** Shows `open` in the order given (the alert book's: critical first, newest first). */
@@ -48,7 +82,9 @@ export class AlertList {
       ids.add(alert.id);
       let item = this.items.get(alert.id);
       if (!item || item.alert !== alert) {
-        item = { alert, element: limit === undefined ? fullItem(alert) : this.compactItem(alert) };
+        const actions = div('alert-actions', '');
+        item = { alert, element: limit === undefined ? fullItem(alert, actions) : this.compactItem(alert, actions), actions };
+        this.fillActions(item);
         this.items.set(alert.id, item);
       }
       wanted.push(item.element);
@@ -76,7 +112,7 @@ export class AlertList {
     if (hadFocus && hadFocus.isConnected && document.activeElement !== hadFocus) hadFocus.focus({ preventScroll: true });
   }
 
-  private compactItem(alert: Alert): HTMLElement {
+  private compactItem(alert: Alert, actions: HTMLElement): HTMLElement {
     const item = shell(alert);
     const detailsId = `${this.idPrefix}-${++this.nextId}`;
     const toggle = document.createElement('button');
@@ -94,6 +130,7 @@ export class AlertList {
     details.id = detailsId;
     details.append(div('alert-where', where(alert)));
     if (alert.source) details.append(div('alert-source', `${alert.source.file}:${alert.source.line}`));
+    details.append(actions);
     item.append(toggle, details);
     const show = (expanded: boolean) => {
       item.classList.toggle('expanded', expanded);
@@ -143,13 +180,14 @@ function shell(alert: Alert): HTMLElement {
   return item;
 }
 
-function fullItem(alert: Alert): HTMLElement {
+function fullItem(alert: Alert, actions: HTMLElement): HTMLElement {
   const item = shell(alert);
   const head = document.createElement('div');
   head.className = 'alert-head';
   head.append(span('alert-severity', severityText(alert)), span('alert-where', where(alert)));
   item.append(head, div('alert-message', alert.message));
   if (alert.source) item.append(div('alert-source', `${alert.source.file}:${alert.source.line}`));
+  item.append(actions);
   return item;
 }
 

@@ -3,11 +3,16 @@
 // showed (points, lines, non-finite and alert markers, the step and value ranges), for tests and for
 // assistive reading alongside the aria label. The text (latest values, note) is cheap and kept
 // current on every change; only the chart's drawing may wait until the panel is on screen.
+// A frame says how to draw (docs/charts.md): smoothing (the raw line stays, faint), the x axis
+// (step or time: every x is mapped from the step here, after M4), a log y axis, a robust y range.
 import { formatStep, formatValue } from './format';
 import { LineChart, type LineChartOptions, type LineInput, type XRange } from './lineChart';
-import { m4Display } from './m4';
-import type { AlertMarker, Markers, NonFiniteMarker } from './markers';
+import { m4Display, type XY } from './m4';
+import type { AlertMarker, EventMarker, Markers, NonFiniteMarker } from './markers';
+import type { SmoothableSeries, Smoother } from './smoothing';
 import type { Theme } from './theme';
+import { STEP_AXIS, type XAxis } from './xAxis';
+import { robustRange } from './yRange';
 
 /** A series as the chart reads it: the first `length` entries of the arrays. */
 export interface SeriesView {
@@ -24,14 +29,33 @@ export interface ResolvedLine {
   series: SeriesView;
   /** Shown in the header with its latest value (overlaid runs are not). */
   showLatest?: boolean;
+  /** Another run's line maps its steps through that run's clock (default: the frame's axis). */
+  xAxis?: XAxis;
+}
+
+/** An event to mark, by step (the panel maps it to its axis). */
+export interface StepEvent {
+  step: number;
+  to?: number;
+  color: string;
 }
 
 export interface PanelFrame {
   theme: Theme;
   lines: readonly ResolvedLine[];
   alerts: readonly AlertMarker[];
+  /** The step range shown. */
   range: XRange | null;
   selection?: Markers['selection'];
+  events?: readonly StepEvent[];
+  xAxis?: XAxis;
+  /** EMA weight (0: off), with the view's cache of smoothed lines. */
+  smoothing?: { weight: number; smoother: Smoother };
+  log?: boolean;
+  ignoreOutliers?: boolean;
+  /** The tooltip's heading for a step, and the events near a step. */
+  describeStep?: (step: number) => string;
+  eventsNear?: (step: number, stepsPerPixel: number) => string[];
 }
 
 export class ChartPanel {
@@ -42,6 +66,8 @@ export class ChartPanel {
   private readonly titleEl: HTMLElement;
   private chart: LineChart | null = null;
   private lastMarkers: Markers | null = null;
+  private xAxis: XAxis = STEP_AXIS;
+  private readonly actions: HTMLElement;
 
   constructor(
     readonly id: string,
@@ -58,7 +84,9 @@ export class ChartPanel {
     this.titleEl = name;
     this.latest = document.createElement('span');
     this.latest.className = 'panel-latest';
-    caption.append(name, this.latest);
+    this.actions = document.createElement('span');
+    this.actions.className = 'panel-actions';
+    caption.append(name, this.latest, this.actions);
     const box = document.createElement('div');
     box.className = 'chart-box';
     this.canvas = document.createElement('canvas');
@@ -73,6 +101,19 @@ export class ChartPanel {
 
   get lineChart(): LineChart | null {
     return this.chart;
+  }
+
+  /** Puts a control (the log toggle, Export PNG) in the panel's caption. */
+  addAction(element: HTMLElement): void {
+    this.actions.append(element);
+  }
+
+  /** The step under a canvas x (CSS pixels), or null outside the plot area. */
+  stepAt(offsetX: number): number | null {
+    const x = this.chart?.xAt(offsetX) ?? null;
+    if (x === null) return null;
+    const step = this.xAxis.toStep(x);
+    return Number.isFinite(step) ? step : null;
   }
 
   /**
@@ -96,21 +137,57 @@ export class ChartPanel {
     this.element.hidden = !visible;
     if (!visible) return;
     this.renderText(lines);
-    this.chart ??= new LineChart(this.canvas, frame.theme, this.options);
+    const axis = frame.xAxis ?? STEP_AXIS;
+    const log = frame.log ?? false;
+    this.chart ??= new LineChart(this.canvas, frame.theme, this.options, { xKind: axis.kind, log });
     const chart = this.chart;
     const range = frame.range ?? extent(lines);
+    this.xAxis = axis;
+    const weight = frame.smoothing?.weight ?? 0;
     const buckets = Math.max(8, Math.round(chart.plotWidth / (this.options.bucketPx ?? 1)));
     const inputs: LineInput[] = [];
     const nonFinite: NonFiniteMarker[] = [];
     let points = 0;
+    const draw = (series: SeriesView, line: ResolvedLine, faint: boolean) => {
+      const own = line.xAxis ?? axis;
+      // A run whose rows carried no time has no place on a time axis.
+      if (own.kind !== axis.kind) return;
+      const lineToX = own.kind === 'step' ? null : own.toX;
+      const d = range ? m4Display(series.steps, series.values, series.length, range.min, range.max, buckets) : { points: [], nonFinite: [] };
+      let pts: XY[] = d.points;
+      // A log axis cannot place 0 or a negative value: those points are left out of the line.
+      if (log) pts = pts.filter((p) => p.y > 0);
+      if (lineToX) pts = pts.map((p) => ({ x: lineToX(p.x), y: p.y })).filter((p) => Number.isFinite(p.x));
+      points += pts.length;
+      inputs.push({ label: line.label, color: line.color, dashed: line.dashed, width: line.width, faint, points: pts });
+      if (!faint) for (const n of d.nonFinite) nonFinite.push({ x: lineToX ? lineToX(n.x) : n.x, kind: n.kind, color: line.color });
+    };
     for (const line of lines) {
-      const d = range ? m4Display(line.series.steps, line.series.values, line.series.length, range.min, range.max, buckets) : { points: [], nonFinite: [] };
-      points += d.points.length;
-      inputs.push({ label: line.label, color: line.color, dashed: line.dashed, width: line.width, points: d.points });
-      for (const n of d.nonFinite) nonFinite.push({ x: n.x, kind: n.kind, color: line.color });
+      const smoothable = line.series as Partial<SmoothableSeries>;
+      if (weight > 0 && frame.smoothing && typeof smoothable.rewrites === 'number') {
+        // The raw line first, faint, behind its smoothed twin.
+        draw(line.series, line, true);
+        draw(frame.smoothing.smoother.smooth(line.series as SmoothableSeries, weight), line, false);
+      } else {
+        draw(line.series, line, false);
+      }
     }
-    this.lastMarkers = { nonFinite, alerts: [...frame.alerts], errorColor: frame.theme.error, selection: frame.selection ?? null };
-    chart.render(inputs, this.lastMarkers, range);
+    const toX = axis.kind === 'step' ? null : axis.toX;
+    const mapStep = (s: number) => (toX ? toX(s) : s);
+    const alerts = toX ? frame.alerts.map((a) => ({ ...a, x: toX(a.x), closedX: a.closedX === undefined ? undefined : toX(a.closedX) })) : [...frame.alerts];
+    const events: EventMarker[] = (frame.events ?? []).map((e) => ({ x: mapStep(e.step), toX: e.to === undefined ? undefined : mapStep(e.to), color: e.color }));
+    const selection = frame.selection ? { ...frame.selection, from: mapStep(frame.selection.from), to: mapStep(frame.selection.to) } : null;
+    this.lastMarkers = { nonFinite, alerts, events, errorColor: frame.theme.error, selection, crosshair: this.lastMarkers?.crosshair ?? null };
+    const yRange = frame.ignoreOutliers ? robustRange(inputs.filter((i) => !i.faint).map((i) => i.points), log) : null;
+    const xRange = range ? { min: mapStep(range.min), max: mapStep(range.max) } : null;
+    const stepsPerPixel = range ? (range.max - range.min) / Math.max(1, chart.plotWidth) : 1;
+    chart.render(inputs, this.lastMarkers, xRange && Number.isFinite(xRange.min) && Number.isFinite(xRange.max) ? xRange : null, {
+      xKind: axis.kind,
+      log,
+      y: yRange,
+      describeX: frame.describeStep ? (x) => frame.describeStep!(axis.toStep(x)) : undefined,
+      eventsNear: frame.eventsNear ? (x) => frame.eventsNear!(axis.toStep(x), stepsPerPixel) : undefined,
+    });
     const counts = chart.markerCounts;
     const ds = this.element.dataset;
     const set = (key: string, value: string) => {
@@ -120,6 +197,11 @@ export class ChartPanel {
     set('points', String(points));
     set('nonfinite', String(counts.nonFinite));
     set('alerts', String(counts.alerts));
+    set('events', String(counts.events));
+    set('smoothed', weight > 0 ? String(weight) : '');
+    set('scale', log ? 'log' : 'linear');
+    set('xAxis', axis.kind);
+    set('robust', yRange ? 'on' : '');
     set('xMin', range ? String(range.min) : '');
     set('xMax', range ? String(range.max) : '');
     const y = chart.yRange;
@@ -130,7 +212,19 @@ export class ChartPanel {
   /** Redraws the drag selection only (the data stays as the last render left it). */
   setSelection(selection: Markers['selection']): void {
     if (!this.chart || !this.lastMarkers || this.element.hidden) return;
-    this.lastMarkers = { ...this.lastMarkers, selection };
+    const map = (s: number) => this.xAxis.toX(s);
+    this.lastMarkers = { ...this.lastMarkers, selection: selection ? { ...selection, from: map(selection.from), to: map(selection.to) } : null };
+    this.chart.redraw(this.lastMarkers);
+  }
+
+  /** Redraws the shared crosshair at `step` (null: none); the data stays as the last render left it. */
+  setCrosshair(step: number | null, color: string): void {
+    if (!this.chart || !this.lastMarkers || this.element.hidden) return;
+    const crosshair = step === null ? null : { x: this.xAxis.toX(step), color };
+    const was = this.lastMarkers.crosshair ?? null;
+    if (was === crosshair || (was && crosshair && was.x === crosshair.x && was.color === crosshair.color)) return;
+    this.lastMarkers = { ...this.lastMarkers, crosshair };
+    this.element.dataset.crosshair = step === null ? '' : String(step);
     this.chart.redraw(this.lastMarkers);
   }
 

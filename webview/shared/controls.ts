@@ -2,14 +2,14 @@
 // from @vscode/webview-ui-toolkit's web components. The toolkit is archived upstream: swapping it
 // for another library (or plain elements styled with the theme variables) touches this file alone.
 // Labels and option texts are set with textContent: they are run names.
-import { provideVSCodeDesignSystem, vsCodeButton, vsCodeCheckbox, vsCodeDropdown, vsCodeOption } from '@vscode/webview-ui-toolkit';
+import { provideVSCodeDesignSystem, vsCodeButton, vsCodeCheckbox, vsCodeDropdown, vsCodeOption, vsCodeTextField } from '@vscode/webview-ui-toolkit';
 
 let registered = false;
 
 function register(): void {
   if (registered) return;
   registered = true;
-  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDropdown(), vsCodeOption(), vsCodeCheckbox());
+  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDropdown(), vsCodeOption(), vsCodeCheckbox(), vsCodeTextField());
 }
 
 interface Disableable extends HTMLElement {
@@ -144,6 +144,125 @@ export function createCheckbox(label: string, checked: boolean, onChange: (check
     setDisabled(disabled) {
       element.disabled = disabled;
       element.toggleAttribute('disabled', disabled);
+    },
+  };
+}
+
+export interface TextFieldControl {
+  readonly element: HTMLElement;
+  value: string;
+}
+
+/** A one-line text input (the comparison table's filter); `onInput` fires as the user types. */
+export function createTextField(label: string, onInput: (value: string) => void, options: { id?: string; placeholder?: string } = {}): TextFieldControl {
+  register();
+  const element = document.createElement('vscode-text-field') as ValueElement;
+  element.setAttribute('aria-label', label);
+  if (options.placeholder) element.setAttribute('placeholder', options.placeholder);
+  if (options.id) element.id = options.id;
+  element.addEventListener('input', () => onInput(element.value));
+  return {
+    element,
+    get value() {
+      return element.value;
+    },
+    set value(text: string) {
+      // Also as the attribute: before the element is upgraded, the property would not reach it.
+      element.setAttribute('value', text);
+      element.value = text;
+    },
+  };
+}
+
+export interface SliderControl {
+  readonly element: HTMLElement;
+  value: number;
+  setRange(min: number, max: number, step: number): void;
+  setDisabled(disabled: boolean): void;
+}
+
+/**
+ * A labelled range slider with its value read out. The toolkit has none, so it is the platform's
+ * <input type=range>, styled with the theme's variables (media/common.css `.slider`). `onInput`
+ * fires as it moves, `onChange` once it is let go; setting `value` fires neither.
+ */
+export function createSlider(
+  label: string,
+  options: { min: number; max: number; step: number; value: number; id?: string; format?: (v: number) => string },
+  onInput: (value: number) => void,
+  onChange: (value: number) => void = () => undefined,
+): SliderControl {
+  const element = document.createElement('label');
+  element.className = 'slider';
+  if (options.id) element.id = options.id;
+  const text = document.createElement('span');
+  text.className = 'slider-label';
+  text.textContent = label;
+  const input = document.createElement('input');
+  input.type = 'range';
+  input.min = String(options.min);
+  input.max = String(options.max);
+  input.step = String(options.step);
+  input.value = String(options.value);
+  input.setAttribute('aria-label', label);
+  const readout = document.createElement('output');
+  readout.className = 'slider-value';
+  const format = options.format ?? ((v: number) => String(v));
+  const show = () => {
+    readout.textContent = format(Number(input.value));
+  };
+  show();
+  input.addEventListener('input', () => {
+    show();
+    onInput(Number(input.value));
+  });
+  input.addEventListener('change', () => onChange(Number(input.value)));
+  element.append(text, input, readout);
+  return {
+    element,
+    get value() {
+      return Number(input.value);
+    },
+    set value(v: number) {
+      input.value = String(v);
+      show();
+    },
+    setRange(min, max, step) {
+      input.min = String(min);
+      input.max = String(max);
+      input.step = String(step);
+      show();
+    },
+    setDisabled(disabled) {
+      input.disabled = disabled;
+    },
+  };
+}
+
+export interface ToggleControl {
+  readonly element: HTMLButtonElement;
+  pressed: boolean;
+}
+
+/** A small text button in a chart's caption (log scale, PNG): `aria-pressed` when it toggles. */
+export function createChip(label: string, title: string, onClick: () => void, options: { toggle?: boolean; action?: string } = {}): ToggleControl {
+  const element = document.createElement('button');
+  element.type = 'button';
+  element.className = 'chip';
+  element.textContent = label;
+  element.title = title;
+  element.setAttribute('aria-label', title);
+  if (options.action) element.dataset.action = options.action;
+  if (options.toggle) element.setAttribute('aria-pressed', 'false');
+  element.addEventListener('click', onClick);
+  return {
+    element,
+    get pressed() {
+      return element.getAttribute('aria-pressed') === 'true';
+    },
+    set pressed(value: boolean) {
+      const v = value ? 'true' : 'false';
+      if (element.getAttribute('aria-pressed') !== v) element.setAttribute('aria-pressed', v);
     },
   };
 }

@@ -3,9 +3,10 @@
 // here every field that holds metric values is decoded back to numbers and every message is checked
 // for its shape, so the views handle plain numbers and never see a null where a value was (a null
 // in a Float64Array is a 0: the loss line fell to 0 where the run blew up).
+import { decodeCompareTable } from '../../src/view/compareRows';
 import { readNumber } from '../../src/protocol/numbers';
 import { METRIC_ROLES, noRoles, type MetricRoles } from '../../src/metrics/roles';
-import type { HostToWebview, ReliabilityBins, RunListItem, SeriesPoints, ViewAlert } from '../contract';
+import { isViewPrefs, RUN_ACTION_NAMES, type HostToWebview, type OverlayRun, type ReliabilityBins, type RunListItem, type SeriesPoints, type ViewAlert, type ViewEvent, type ViewHistogram } from '../contract';
 
 /** A host message as the views handle it: metric values are numbers, NaN and ±Infinity included. */
 export type HostMessage = HostToWebview<number>;
@@ -20,6 +21,41 @@ const values = (list: unknown[]): number[] => list.map(readNumber);
 function points(p: unknown): SeriesPoints<number> | null {
   if (!isObject(p) || !Array.isArray(p.steps) || !Array.isArray(p.values)) return null;
   return { steps: p.steps as number[], values: values(p.values) };
+}
+
+const NO_POINTS = (): SeriesPoints<number> => ({ steps: [], values: [] });
+
+const isStep = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** The run's events; one that is not an event (no message, a step that is not a number) is left out. */
+function events(list: unknown): ViewEvent[] {
+  if (!Array.isArray(list)) return [];
+  const out: ViewEvent[] = [];
+  for (const e of list) {
+    if (!isObject(e) || typeof e.message !== 'string') continue;
+    const level = e.level === 'warning' || e.level === 'error' ? e.level : 'info';
+    const span = isObject(e.span) && isStep(e.span.from) && isStep(e.span.to) ? { from: Math.min(e.span.from, e.span.to), to: Math.max(e.span.from, e.span.to) } : null;
+    out.push({
+      step: isStep(e.step) ? e.step : null,
+      level,
+      message: e.message,
+      kind: typeof e.kind === 'string' && e.kind.length > 0 ? e.kind.slice(0, 64) : null,
+      span,
+      time: isStep(e.time) ? e.time : null,
+    });
+  }
+  return out;
+}
+
+function histogram(h: unknown): ViewHistogram<number> | null {
+  if (!isObject(h) || typeof h.name !== 'string' || !isStep(h.step) || !Array.isArray(h.edges) || !Array.isArray(h.counts)) return null;
+  if (h.edges.length !== h.counts.length + 1) return null;
+  return { name: h.name, step: h.step, edges: values(h.edges), counts: values(h.counts) };
+}
+
+function overlayRun(o: unknown): OverlayRun<number> | null {
+  if (!isObject(o) || typeof o.id !== 'string' || typeof o.name !== 'string') return null;
+  return { id: o.id, name: o.name, series: seriesRecord(o.series), roles: roles(o.roles), clock: points(o.clock) ?? NO_POINTS() };
 }
 
 /** The named series of a message; entries that are not series are left out. */
@@ -73,25 +109,57 @@ export function decodeHostMessage(message: unknown): HostMessage | null {
       return typeof runId === 'string' ? (m as HostMessage) : null;
     case 'reset':
       if (typeof runId !== 'string') return null;
-      return { ...(m as Extract<HostMessage, { type: 'reset' }>), series: seriesRecord(m.series), alerts: alerts(m.alerts), reliability: bins(m.reliability), roles: roles(m.roles) };
+      return {
+        ...(m as Extract<HostMessage, { type: 'reset' }>),
+        series: seriesRecord(m.series),
+        alerts: alerts(m.alerts),
+        reliability: bins(m.reliability),
+        roles: roles(m.roles),
+        clock: points(m.clock) ?? NO_POINTS(),
+        events: events(m.events),
+        config: isObject(m.config) ? m.config : null,
+        distributionSteps: Array.isArray(m.distributionSteps) ? m.distributionSteps.filter(isStep) : [],
+      };
     case 'roles':
       return typeof runId === 'string' ? { type: 'roles', runId, roles: roles(m.roles) } : null;
     case 'append':
-      return typeof runId === 'string' ? { type: 'append', runId, series: seriesRecord(m.series) } : null;
+      if (typeof runId !== 'string') return null;
+      return m.clock === undefined ? { type: 'append', runId, series: seriesRecord(m.series) } : { type: 'append', runId, series: seriesRecord(m.series), clock: points(m.clock) ?? NO_POINTS() };
+    case 'events':
+      return typeof runId === 'string' ? { type: 'events', runId, events: events(m.events) } : null;
+    case 'prefs':
+      return isViewPrefs(m.prefs) ? { type: 'prefs', prefs: m.prefs } : null;
+    case 'distributions': {
+      if (typeof runId !== 'string') return null;
+      const list = Array.isArray(m.histograms) ? m.histograms.map(histogram).filter((x): x is ViewHistogram<number> => x !== null) : [];
+      return { type: 'distributions', runId, requested: isStep(m.requested) ? m.requested : null, reliability: bins(m.reliability), histograms: list, note: typeof m.note === 'string' ? m.note : null };
+    }
+    case 'histogram': {
+      const decoded = histogram(m.histogram);
+      return typeof runId === 'string' && decoded ? { type: 'histogram', runId, histogram: decoded } : null;
+    }
     case 'alerts':
       return typeof runId === 'string' ? { type: 'alerts', runId, alerts: alerts(m.alerts) } : null;
+    case 'actions':
+      return typeof runId === 'string' && Array.isArray(m.actions)
+        ? { type: 'actions', runId, actions: RUN_ACTION_NAMES.filter((a) => (m.actions as unknown[]).includes(a)) }
+        : null;
     case 'reliability': {
       const decoded = bins(m.bins);
       return typeof runId === 'string' && decoded ? { type: 'reliability', runId, bins: decoded } : null;
     }
     case 'overlay': {
-      const runs: Extract<HostMessage, { type: 'overlay' }>['runs'] = [];
-      for (const o of Array.isArray(m.runs) ? m.runs : []) {
-        const loss = isObject(o) ? points(o.loss) : null;
-        if (isObject(o) && typeof o.id === 'string' && typeof o.name === 'string' && loss) runs.push({ id: o.id, name: o.name, loss });
-      }
+      const runs = (Array.isArray(m.runs) ? m.runs : []).map(overlayRun).filter((o): o is OverlayRun<number> => o !== null);
       return { type: 'overlay', runs };
     }
+    case 'overlaySelect':
+      return Array.isArray(m.runIds) ? { type: 'overlaySelect', runIds: m.runIds.filter((id): id is string => typeof id === 'string') } : null;
+    case 'compareTable': {
+      const table = decodeCompareTable(m.table);
+      return table ? { type: 'compareTable', table } : null;
+    }
+    case 'detail':
+      return typeof runId === 'string' && isStep(m.from) && isStep(m.to) ? { type: 'detail', runId, from: m.from, to: m.to, series: seriesRecord(m.series) } : null;
     default:
       return null;
   }

@@ -1,22 +1,57 @@
-// One Chart.js line chart as the views use it: linear step axis, no animation, pre-decimated
-// points (M4 at the chart's pixel width, see m4.ts) handed over without parsing, theme colours,
-// and the markers plugin. Only the Chart.js parts used here are registered (a view that wants
-// tooltips or a legend registers those itself).
-import { Chart, LinearScale, LineController, LineElement, PointElement, type ChartDataset, type ChartOptions } from 'chart.js';
-import { formatStep, formatTick } from './format';
+// One Chart.js line chart as the views use it: no animation, pre-decimated points (M4 at the
+// chart's pixel width, see m4.ts) handed over without parsing, theme colours, and the markers
+// plugin. The x axis is the step, relative time (linear, in seconds) or wall time (Chart.js's time
+// scale with the date-fns adapter); the y axis linear or logarithmic (Chart.js's own scales), its
+// range the data's or a robust one (yRange.ts). Tooltips are Chart.js's, with the step, the time
+// and any event under the pointer (docs/charts.md).
+import { Chart, LinearScale, LogarithmicScale, LineController, LineElement, PointElement, TimeScale, Tooltip, type ChartDataset, type ChartOptions, type Plugin, type TooltipItem } from 'chart.js';
+import 'chartjs-adapter-date-fns';
+import type { XAxisKind } from '../contract';
+import { withAlpha } from './color';
+import { formatTick, formatValue } from './format';
 import type { XY } from './m4';
 import { drawnMarkers, markersPlugin, setMarkers, type MarkerCounts, type Markers } from './markers';
 import type { Theme } from './theme';
 import { niceTicks } from './ticks';
+import { durationTicks, formatDuration } from './xAxis';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, markersPlugin);
+/**
+ * What the tooltip shows, as text on the canvas's `data-tooltip` (empty when hidden): Chart.js draws
+ * it on the canvas, and tests and assistive reading need it as text.
+ */
+const tooltipText: Plugin<'line'> = {
+  id: 'lossRadarTooltipText',
+  afterTooltipDraw(chart, { tooltip }) {
+    const text = tooltip.opacity > 0 ? [...tooltip.title, ...tooltip.body.flatMap((b) => b.lines), ...tooltip.footer].join('\n') : '';
+    if (chart.canvas.dataset.tooltip !== text) chart.canvas.dataset.tooltip = text;
+  },
+  afterEvent(chart, { event }) {
+    if (event.type === 'mouseout' && chart.canvas.dataset.tooltip) chart.canvas.dataset.tooltip = '';
+  },
+};
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, TimeScale, Tooltip, markersPlugin, tooltipText);
 
 export interface LineInput {
   label: string;
   color: string;
   dashed?: boolean;
   width?: number;
+  /** The raw series behind a smoothed one: drawn faint, left out of the tooltip. */
+  faint?: boolean;
   points: XY[];
+}
+
+/** How the chart is drawn this time: its axes, and what its tooltip says. */
+export interface RenderAxes {
+  xKind: XAxisKind;
+  log: boolean;
+  /** A fixed value range (ignore outliers), or null for the data's. */
+  y: XRange | null;
+  /** The tooltip's heading for an axis x (the step and time). */
+  describeX?: (x: number) => string;
+  /** Lines naming the events near an axis x, for the tooltip. */
+  eventsNear?: (x: number) => string[];
 }
 
 export interface XRange {
@@ -50,13 +85,22 @@ export function applyChartDefaults(theme: Theme): void {
 export class LineChart {
   readonly chart: Chart<'line', XY[]>;
   private theme: Theme;
+  private xKind: XAxisKind = 'step';
+  private log = false;
+  private axes: RenderAxes = { xKind: 'step', log: false, y: null };
 
+  /** `axes`: the axis types of the first render, so the chart is not built twice. */
   constructor(
     readonly canvas: HTMLCanvasElement,
     theme: Theme,
     private readonly options: LineChartOptions = {},
+    axes?: Pick<RenderAxes, 'xKind' | 'log'>,
   ) {
     this.theme = theme;
+    if (axes) {
+      this.xKind = axes.xKind;
+      this.log = axes.log;
+    }
     applyChartDefaults(theme);
     this.chart = new Chart<'line', XY[]>(canvas, { type: 'line', data: { datasets: [] }, options: this.chartOptions() });
   }
@@ -72,8 +116,8 @@ export class LineChart {
     return drawnMarkers(this.chart);
   }
 
-  /** Converts a canvas x (CSS pixels) to a step, or null outside the plot area. */
-  stepAt(offsetX: number): number | null {
+  /** Converts a canvas x (CSS pixels) to an axis value (a step on a step axis), or null outside the plot area. */
+  xAt(offsetX: number): number | null {
     const area = this.chart.chartArea;
     if (!area || offsetX < area.left || offsetX > area.right) return null;
     return this.chart.scales.x.getValueForPixel(offsetX) ?? null;
@@ -90,7 +134,17 @@ export class LineChart {
     return area ? { left: area.left, right: area.right, top: area.top, bottom: area.bottom } : null;
   }
 
-  render(lines: readonly LineInput[], markers: Markers, range: XRange | null): void {
+  get logScale(): boolean {
+    return this.log;
+  }
+
+  render(lines: readonly LineInput[], markers: Markers, range: XRange | null, axes: RenderAxes = { xKind: 'step', log: false, y: null }): void {
+    this.axes = axes;
+    if (axes.xKind !== this.xKind || axes.log !== this.log) {
+      this.xKind = axes.xKind;
+      this.log = axes.log;
+      this.replaceOptions();
+    }
     const datasets = this.chart.data.datasets as LineDataset[];
     lines.forEach((line, i) => {
       let ds = datasets[i];
@@ -100,10 +154,12 @@ export class LineChart {
       }
       ds.data = line.points;
       // Only what changed: Chart.js re-resolves a dataset's options when they change.
-      const width = line.width ?? 1;
+      const width = line.faint ? 1 : (line.width ?? 1);
       const dash = line.dashed ? DASH : NO_DASH;
-      if (ds.label !== line.label) ds.label = line.label;
-      if (ds.borderColor !== line.color) ds.borderColor = ds.backgroundColor = line.color;
+      const color = line.faint ? withAlpha(line.color, 0.28) : line.color;
+      const label = line.faint ? `${line.label} (raw)` : line.label;
+      if (ds.label !== label) ds.label = label;
+      if (ds.borderColor !== color) ds.borderColor = ds.backgroundColor = color;
       if (ds.borderWidth !== width) ds.borderWidth = width;
       if (ds.borderDash !== dash) ds.borderDash = dash;
     });
@@ -113,6 +169,15 @@ export class LineChart {
       x.min = range ? range.min : undefined;
       x.max = range ? range.max : undefined;
     }
+    const y = this.chart.options.scales?.y;
+    if (y) {
+      y.min = axes.y ? axes.y.min : this.options.yMin !== undefined && !(axes.log && this.options.yMin <= 0) ? this.options.yMin : undefined;
+      y.max = axes.y ? axes.y.max : this.options.yMax;
+    }
+    // A legend only when it tells lines apart (the raw twins of smoothed lines are not listed).
+    const legend = this.chart.options.plugins?.legend;
+    const named = lines.filter((l) => !l.faint).length;
+    if (legend) legend.display = (this.options.legend ?? false) && named > 1;
     setMarkers(this.chart, markers);
     this.chart.update('none');
   }
@@ -121,7 +186,16 @@ export class LineChart {
   setTheme(theme: Theme): void {
     this.theme = theme;
     applyChartDefaults(theme);
+    this.replaceOptions();
+  }
+
+  /**
+   * New options (theme, axis types). Chart.js's `chart.options` is the resolved copy of the last
+   * update until the next one: resolved at once, so render's writes to the axes land in the new ones.
+   */
+  private replaceOptions(): void {
     this.chart.options = this.chartOptions();
+    this.chart.update('none');
   }
 
   /** Redraws without new data (after the markers' selection changed). */
@@ -148,6 +222,59 @@ export class LineChart {
       callback: (value: number | string) => formatTick(Number(value)),
     });
     const prev = this.chart?.options.scales?.x;
+    const xKind = this.xKind;
+    const xTicks = o.xTicks ?? 4;
+    const xTickOptions = {
+      ...ticks(xTicks),
+      callback: (value: number | string) => (xKind === 'relative' ? formatDuration(Number(value)) : formatTick(Number(value))),
+    };
+    const x =
+      xKind === 'wall'
+        ? {
+            type: 'time' as const,
+            bounds: 'data' as const,
+            min: typeof prev?.min === 'number' ? prev.min : undefined,
+            max: typeof prev?.max === 'number' ? prev.max : undefined,
+            // The time scale picks its own units and labels (date-fns formats): ticks of our own only cap their number.
+            ticks: { color: t.muted, font, maxTicksLimit: xTicks, maxRotation: 0, autoSkip: true },
+            time: { displayFormats: { millisecond: 'HH:mm:ss.SSS', second: 'HH:mm:ss', minute: 'HH:mm', hour: 'HH:mm', day: 'd MMM', week: 'd MMM', month: 'MMM yyyy' } },
+            grid: { color: t.grid, drawTicks: false },
+            border: { color: t.grid },
+          }
+        : {
+            type: 'linear' as const,
+            bounds: 'data' as const,
+            min: typeof prev?.min === 'number' ? prev.min : undefined,
+            max: typeof prev?.max === 'number' ? prev.max : undefined,
+            ticks: xTickOptions,
+            grid: { color: t.grid, drawTicks: false },
+            border: { color: t.grid },
+            // Round steps (or round durations) even when a zoom put the axis bounds between them.
+            afterBuildTicks: (axis: { min: number; max: number; ticks: { value: number }[] }) => {
+              const values = xKind === 'relative' ? durationTicks(axis.min, axis.max, xTicks) : niceTicks(axis.min, axis.max, xTicks);
+              if (values.length >= 2) axis.ticks = values.map((value) => ({ value }));
+            },
+          };
+    const yCommon = {
+      grid: { color: t.grid, drawTicks: false },
+      border: { color: t.grid },
+      afterFit: (axis: { width: number }) => {
+        if (o.yAxisWidth !== undefined) axis.width = o.yAxisWidth;
+      },
+    };
+    const y = this.log
+      ? { ...yCommon, type: 'logarithmic' as const, ticks: { ...ticks(o.yTicks ?? 4), autoSkip: true } }
+      : {
+          ...yCommon,
+          type: 'linear' as const,
+          min: o.yMin,
+          max: o.yMax,
+          ticks: ticks(o.yTicks ?? 4),
+          afterBuildTicks: (axis: { min: number; max: number; ticks: { value: number }[] }) => {
+            const values = niceTicks(axis.min, axis.max, o.yTicks ?? 4);
+            if (values.length >= 2) axis.ticks = values.map((value) => ({ value }));
+          },
+        };
     return {
       animation: false,
       responsive: true,
@@ -158,39 +285,9 @@ export class LineChart {
       events: o.tooltip ? ['mousemove', 'mouseout', 'touchstart', 'touchmove'] : [],
       interaction: { mode: 'nearest', axis: 'x', intersect: false },
       layout: { padding: { top: 10, right: 6, bottom: 2, left: 0 } },
-      scales: {
-        x: {
-          type: 'linear',
-          bounds: 'data',
-          min: typeof prev?.min === 'number' ? prev.min : undefined,
-          max: typeof prev?.max === 'number' ? prev.max : undefined,
-          ticks: ticks(o.xTicks ?? 4),
-          grid: { color: t.grid, drawTicks: false },
-          border: { color: t.grid },
-          // Round steps even when a zoom put the axis bounds between them.
-          afterBuildTicks: (axis) => {
-            const values = niceTicks(axis.min, axis.max, o.xTicks ?? 4);
-            if (values.length >= 2) axis.ticks = values.map((value) => ({ value }));
-          },
-        },
-        y: {
-          type: 'linear',
-          min: o.yMin,
-          max: o.yMax,
-          ticks: ticks(o.yTicks ?? 4),
-          grid: { color: t.grid, drawTicks: false },
-          border: { color: t.grid },
-          afterBuildTicks: (axis) => {
-            const values = niceTicks(axis.min, axis.max, o.yTicks ?? 4);
-            if (values.length >= 2) axis.ticks = values.map((value) => ({ value }));
-          },
-          afterFit: (axis) => {
-            if (o.yAxisWidth !== undefined) axis.width = o.yAxisWidth;
-          },
-        },
-      },
+      scales: { x, y },
       plugins: {
-        legend: { display: o.legend ?? false, labels: { color: t.foreground, font, boxWidth: 12, boxHeight: 2 } },
+        legend: { display: o.legend ?? false, labels: { color: t.foreground, font, boxWidth: 12, boxHeight: 2, filter: (item) => !item.text.endsWith(' (raw)') } },
         tooltip: {
           enabled: o.tooltip ?? false,
           backgroundColor: t.background,
@@ -200,7 +297,17 @@ export class LineChart {
           borderWidth: 1,
           titleFont: font,
           bodyFont: font,
-          callbacks: { title: (items) => (items.length > 0 ? `step ${formatStep(items[0].parsed.x ?? NaN)}` : '') },
+          // The raw line behind a smoothed one is not read out: its smoothed twin is.
+          filter: (item: TooltipItem<'line'>) => !String(item.dataset.label ?? '').endsWith(' (raw)'),
+          callbacks: {
+            title: (items: TooltipItem<'line'>[]) => {
+              if (items.length === 0) return '';
+              const x = items[0].parsed.x ?? NaN;
+              return this.axes.describeX ? this.axes.describeX(x) : formatTick(x);
+            },
+            label: (item: TooltipItem<'line'>) => `${item.dataset.label ?? ''}: ${formatValue(item.parsed.y ?? NaN)}`,
+            footer: (items: TooltipItem<'line'>[]) => (items.length > 0 && this.axes.eventsNear ? this.axes.eventsNear(items[0].parsed.x ?? NaN) : []),
+          },
         },
         decimation: { enabled: false },
       },

@@ -1,7 +1,12 @@
 // What the line charts draw over their data, as a Chart.js plugin: a non-finite value as a red
 // triangle at its step (NaN and +∞ at the top edge, −∞ at the bottom) over a faint vertical line,
 // alerts as vertical lines coloured by severity (an episode that closed is dashed and shaded to its
-// closing step), and the dashboard's drag-to-zoom selection.
+// closing step), the run's events (docs/charts.md: a dotted line at the event's step, a band over
+// its span, e.g. a rolled-back range), the crosshair the charts of a view share, and the
+// dashboard's drag-to-zoom selection. Every x is in the chart's axis units (a step, or a time:
+// xAxis.ts). Hand-written rather than chartjs-plugin-annotation: these are redrawn on every hover of
+// the shared crosshair, and a plugin of our own only strokes a few lines, no per-annotation
+// elements to rebuild and hit-test.
 import type { Chart, Plugin } from 'chart.js';
 import { withAlpha } from './color';
 import type { NonFiniteKind } from './m4';
@@ -19,17 +24,28 @@ export interface AlertMarker {
   closedX?: number;
 }
 
+export interface EventMarker {
+  x: number;
+  /** The end of the event's span (a band from x to toX), when it has one. */
+  toX?: number;
+  color: string;
+}
+
 export interface Markers {
   nonFinite: NonFiniteMarker[];
   alerts: AlertMarker[];
+  events?: EventMarker[];
   errorColor: string;
   selection: { from: number; to: number; color: string } | null;
+  /** The shared crosshair's x (null: none), and its colour. */
+  crosshair?: { x: number; color: string } | null;
 }
 
 /** What the last draw put on the canvas (inside the plot area), for the views' data attributes. */
 export interface MarkerCounts {
   nonFinite: number;
   alerts: number;
+  events: number;
 }
 
 const markers = new WeakMap<Chart, Markers>();
@@ -40,7 +56,7 @@ export function setMarkers(chart: Chart, value: Markers): void {
 }
 
 export function drawnMarkers(chart: Chart): MarkerCounts {
-  return drawn.get(chart) ?? { nonFinite: 0, alerts: 0 };
+  return drawn.get(chart) ?? { nonFinite: 0, alerts: 0, events: 0 };
 }
 
 const SIZE = 5;
@@ -51,7 +67,7 @@ export const markersPlugin: Plugin = {
     const m = markers.get(chart);
     const x = chart.scales.x;
     const area = chart.chartArea;
-    const counts: MarkerCounts = { nonFinite: 0, alerts: 0 };
+    const counts: MarkerCounts = { nonFinite: 0, alerts: 0, events: 0 };
     drawn.set(chart, counts);
     if (!m || !x || !area) return;
     const ctx = chart.ctx;
@@ -60,6 +76,30 @@ export const markersPlugin: Plugin = {
     ctx.rect(area.left, area.top - SIZE * 2, area.right - area.left, area.bottom - area.top + SIZE * 4);
     ctx.clip();
     const inArea = (px: number) => px >= area.left - 0.5 && px <= area.right + 0.5;
+
+    for (const e of m.events ?? []) {
+      const px = Math.round(x.getPixelForValue(e.x)) + 0.5;
+      if (e.toX !== undefined) {
+        const start = Math.max(area.left, x.getPixelForValue(e.x));
+        const end = Math.min(area.right, x.getPixelForValue(e.toX));
+        if (end > start) {
+          ctx.fillStyle = withAlpha(e.color, 0.14);
+          ctx.fillRect(start, area.top, end - start, area.bottom - area.top);
+        }
+        if (end > start || inArea(px)) counts.events++;
+      } else if (inArea(px)) {
+        counts.events++;
+      }
+      if (!inArea(px)) continue;
+      ctx.strokeStyle = e.color;
+      ctx.lineWidth = 1;
+      ctx.setLineDash([2, 2]);
+      ctx.beginPath();
+      ctx.moveTo(px, area.top);
+      ctx.lineTo(px, area.bottom);
+      ctx.stroke();
+    }
+    ctx.setLineDash([]);
 
     for (const a of m.alerts) {
       const px = Math.round(x.getPixelForValue(a.x)) + 0.5;
@@ -110,6 +150,18 @@ export const markersPlugin: Plugin = {
       ctx.closePath();
       ctx.fill();
       ctx.stroke();
+    }
+
+    if (m.crosshair) {
+      const px = Math.round(x.getPixelForValue(m.crosshair.x)) + 0.5;
+      if (inArea(px)) {
+        ctx.strokeStyle = withAlpha(m.crosshair.color, 0.7);
+        ctx.lineWidth = 1;
+        ctx.beginPath();
+        ctx.moveTo(px, area.top);
+        ctx.lineTo(px, area.bottom);
+        ctx.stroke();
+      }
     }
 
     if (m.selection) {

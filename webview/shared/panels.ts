@@ -34,6 +34,8 @@ export const PANELS: readonly PanelSpec[] = [
       { source: metric('loss/val'), color: 1 },
     ],
   },
+  // The learning rate under any name a run logs it (docs/metrics.md): its role resolves the line.
+  { id: 'lr', title: 'Learning rate', lines: [{ source: metric('lr'), color: 4 }] },
   { id: 'ece', title: 'Calibration error (ECE)', yMin: 0, lines: [{ source: metric('calibration/ece', 'ece'), color: 3 }] },
   {
     id: 'sa',
@@ -51,6 +53,17 @@ export const PANELS: readonly PanelSpec[] = [
   { id: 'gpu-util', title: 'GPU utilisation (%)', yMin: 0, yMax: 100, lines: [{ source: metric('gpu/util'), color: 2 }] },
   { id: 'gpu-mem', title: 'GPU memory (MB)', yMin: 0, lines: [{ source: metric('gpu/mem_used_mb'), color: 3 }] },
 ];
+
+/** The chart of a metric no panel names (the dashboard draws one for each, docs/charts.md). */
+export function metricPanel(name: string, index: number): PanelSpec {
+  return { id: `metric:${name}`, title: name, lines: [{ source: metric(name), color: index % 6 }] };
+}
+
+/** The picker's group of a metric: the prefix before its first `/` ("" for none). */
+export function metricGroup(name: string): string {
+  const i = name.indexOf('/');
+  return i > 0 ? name.slice(0, i) : '';
+}
 
 /** Every metric name a panel may draw. */
 export const PANEL_METRICS: ReadonlySet<string> = new Set(PANELS.flatMap((p) => p.lines.flatMap((l) => (l.source.kind === 'metric' ? [...l.source.names] : []))));

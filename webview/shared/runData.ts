@@ -1,10 +1,12 @@
 // The run a view shows, as the view holds it: the series it keeps, the SA layer spread computed
 // from them, and the run's alerts. The sidebar and the dashboard take the host's reset, append and
 // alerts messages the same way, and read a panel's lines and the alert markers the same way.
-import type { Alert, MetricRoles, SeriesPoints } from '../contract';
+import type { Alert, MetricRoles, SeriesPoints, ViewEvent } from '../contract';
 import { isMetricRole, noRoles } from '../../src/metrics/roles';
 import { AlertBook } from './alerts';
-import type { ResolvedLine } from './chartPanel';
+import type { ResolvedLine, StepEvent } from './chartPanel';
+import { RunClock } from './clock';
+import { formatStep } from './format';
 import { LayerSpread } from './layerSpread';
 import type { AlertMarker } from './markers';
 import type { PanelSpec } from './panels';
@@ -15,6 +17,11 @@ export class RunData {
   readonly store: SeriesStore;
   readonly spread: LayerSpread;
   readonly alerts = new AlertBook();
+  /** Step → time, for the time axes and the tooltips. */
+  readonly clock = new RunClock();
+  /** The run's `run.event()`s, in the order logged. */
+  events: ViewEvent[] = [];
+  config: Record<string, unknown> | null = null;
   /** Which logged metric the host says plays each role; a panel's `loss` line draws `train_loss` when that is it. */
   private roles: MetricRoles = noRoles();
   private roleNames = new Set<string>();
@@ -70,6 +77,35 @@ export class RunData {
     this.store.clear();
     this.spread.clear();
     this.alerts.clear();
+    this.clock.clear();
+    this.events = [];
+    this.config = null;
+  }
+
+  /** The events as chart markers: a line at the step, a band over a span; coloured by level. */
+  eventMarkers(theme: Theme): StepEvent[] {
+    const out: StepEvent[] = [];
+    for (const e of this.events) {
+      const color = e.level === 'error' ? theme.error : e.level === 'warning' ? theme.warning : theme.foreground;
+      if (e.span) out.push({ step: e.span.from, to: e.span.to, color });
+      else if (e.step !== null) out.push({ step: e.step, color });
+    }
+    return out;
+  }
+
+  /** What the tooltip says of the events at `step` (within a few pixels of it, or spanning it). */
+  eventsNear(step: number, stepsPerPixel: number): string[] {
+    const near = 4 * stepsPerPixel;
+    const out: string[] = [];
+    for (const e of this.events) {
+      const hit = e.span ? step >= e.span.from - near && step <= e.span.to + near : e.step !== null && Math.abs(e.step - step) <= near;
+      if (!hit) continue;
+      const where = e.span ? `steps ${formatStep(e.span.from)}–${formatStep(e.span.to)}` : `step ${formatStep(e.step ?? NaN)}`;
+      const text = e.message.length > 120 ? `${e.message.slice(0, 119)}…` : e.message;
+      out.push(`${e.kind ?? e.level} (${where}): ${text}`);
+      if (out.length === 4) break;
+    }
+    return out;
   }
 
   /** The newest step of any series (the spread's included: a view may not keep the layers). */
@@ -80,8 +116,8 @@ export class RunData {
     return step;
   }
 
-  /** A panel's lines that have data, in the theme's series colours. */
-  lines(spec: PanelSpec, theme: Theme, width?: number): ResolvedLine[] {
+  /** A panel's lines that have data, in the theme's series colours; `shown` can leave metrics out (the picker). */
+  lines(spec: PanelSpec, theme: Theme, width?: number, shown: (metric: string) => boolean = () => true): ResolvedLine[] {
     const out: ResolvedLine[] = [];
     for (const line of spec.lines) {
       const color = theme.series[line.color % theme.series.length];
@@ -92,13 +128,13 @@ export class RunData {
       }
       const name = this.resolve(line.source.names);
       const series = name !== undefined ? this.store.get(name) : undefined;
-      if (name !== undefined && series) out.push({ label: line.label ?? name, color, dashed: line.dashed, series, width });
+      if (name !== undefined && series && shown(name)) out.push({ label: line.label ?? name, color, dashed: line.dashed, series, width });
     }
     return out;
   }
 
   /** The series a metric line draws: the metric holding its role, else the first of its names the run logged. */
-  private resolve(names: readonly string[]): string | undefined {
+  resolve(names: readonly string[]): string | undefined {
     const role = names[0];
     const actual = isMetricRole(role) ? this.roles[role] : null;
     if (actual !== null && this.store.has(actual)) return actual;

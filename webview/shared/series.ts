@@ -12,6 +12,8 @@ export class GrowableSeries {
   version = 0;
   /** Points that arrived with a step below the last one (a series stays sorted by step). */
   outOfOrder = 0;
+  /** Bumped when points already held changed (a compaction, a clear): derived lines start over. */
+  rewrites = 0;
 
   constructor(
     readonly maxPoints = Infinity,
@@ -37,6 +39,7 @@ export class GrowableSeries {
   clear(): void {
     this.length = 0;
     this.version++;
+    this.rewrites++;
   }
 
   /** Appends points in step order; returns how many were taken. */
@@ -92,6 +95,7 @@ export class GrowableSeries {
     });
     this.length = w;
     this.version++;
+    this.rewrites++;
     return n;
   }
 
@@ -121,6 +125,7 @@ export class GrowableSeries {
     });
     this.length = w;
     this.version++;
+    this.rewrites++;
   }
 
   toPoints(): SeriesPoints<number> {

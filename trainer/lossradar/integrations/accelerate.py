@@ -95,10 +95,12 @@ class LossRadarTracker(GeneralTracker):  # type: ignore[misc]  # accelerate's tr
         run._log(step, row, user_source())
 
     @on_main_process  # type: ignore[untyped-decorator]
-    def watch(self, model: nn.Module, every: int = 10) -> Watcher | None:
+    def watch(self, model: nn.Module, every: int = 10, **rescue: Any) -> Watcher | None:
         """Spectral alignment of ``model``'s ``nn.Linear`` layers every ``every`` logged steps
-        (:meth:`lossradar.Run.watch`'s default: a loop that logs every step measures every tenth)."""
-        return self._open().watch(model, every=every)
+        (:meth:`lossradar.Run.watch`'s default: a loop that logs every step measures every tenth);
+        ``optimizer=``, ``scheduler=`` and the snapshot settings of :meth:`lossradar.Run.watch` arm
+        the editor's actions (docs/rescue.md)."""
+        return self._open().watch(model, every=every, **rescue)
 
     @on_main_process  # type: ignore[untyped-decorator]
     def finish(self) -> None:

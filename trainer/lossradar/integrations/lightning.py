@@ -169,6 +169,14 @@ class LossRadarCallback(Callback):
         if self._run is not None and self._watch:
             self._watcher = self._run.watch(pl_module, every=self._watch_every)
 
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # The optimizers exist from here on: the first one (and its schedulers) arm the editor's
+        # actions (docs/rescue.md), applied inside the logger's log_metrics, between two steps.
+        if self._run is None or not self._watch or not trainer.optimizers:
+            return
+        schedulers = [c.scheduler for c in trainer.lr_scheduler_configs]
+        self._run._arm(pl_module, trainer.optimizers[0], schedulers, 100, "auto", 3, 0, None)
+
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:

@@ -128,7 +128,11 @@ class LossRadarCallback(TrainerCallback):
         run = self._holder.new(name=name, config=config)
         self._stopped = False
         if self._watch and model is not None:
-            self._watcher = run.watch(model, every=self._watch_every)
+            # The trainer's optimizer and scheduler arm the editor's actions (docs/rescue.md); they
+            # are applied inside on_log, between two optimizer steps.
+            self._watcher = run.watch(
+                model, every=self._watch_every, optimizer=kwargs.get("optimizer"), scheduler=kwargs.get("lr_scheduler")
+            )
 
     def on_log(
         self,

@@ -1,0 +1,42 @@
+// The editor's actions on a live run (docs/rescue.md), in one place for every surface that offers
+// them (the notification, the hover, the palette): their labels, their VS Code command ids, and the
+// hub command each sends. A surface offers only what the run's SDK announced it can do.
+import type { Capabilities, Command, RunAction } from '../protocol/wire';
+
+export interface ActionInfo {
+  action: RunAction;
+  label: string;
+  /** The VS Code command (package.json) that carries it out. */
+  commandId: string;
+}
+
+export const RUN_ACTIONS: readonly ActionInfo[] = [
+  { action: 'checkpoint', label: 'Checkpoint Now', commandId: 'lossradar.checkpointNow' },
+  { action: 'lower-lr', label: 'Lower Learning Rate', commandId: 'lossradar.lowerLearningRate' },
+  { action: 'rollback', label: 'Roll Back', commandId: 'lossradar.rollBack' },
+];
+
+/** The factor "Lower Learning Rate" and "Roll Back" multiply the lr by (the SDK's default too). */
+export const LR_FACTOR = 0.5;
+
+/** The actions a run offers, in the order shown; none when it is not connected or never said. */
+export function offeredActions(capabilities: Capabilities | null): ActionInfo[] {
+  const armed = new Set<string>(capabilities?.actions ?? []);
+  return RUN_ACTIONS.filter((a) => armed.has(a.action));
+}
+
+/** The hub command of an action; `alertStep`, where the action answers an alert, is the step it opened at. */
+export function commandFor(action: RunAction, alertStep?: number): Command {
+  switch (action) {
+    case 'checkpoint':
+      return { command: 'checkpoint' };
+    case 'lower-lr':
+      return { command: 'lower-lr', factor: LR_FACTOR };
+    case 'rollback':
+      return alertStep === undefined ? { command: 'rollback', factor: LR_FACTOR } : { command: 'rollback', step: alertStep, factor: LR_FACTOR };
+  }
+}
+
+export function actionByLabel(label: string | undefined): ActionInfo | undefined {
+  return RUN_ACTIONS.find((a) => a.label === label);
+}
