@@ -439,7 +439,12 @@ function handle(message: HostMessage): void {
       if (message.runId === runId) banner.setActions(message.actions);
       return;
     case 'detail':
-      if (message.runId === runId && detail.accept(message)) invalidate();
+      // The answer to a gesture: every chart at once, in this task. Spread over frames, as streaming
+      // deltas are (8 ms a frame), seven charts would take seven frames to show it (docs/store.md "Zoom").
+      if (message.runId === runId && detail.accept(message)) {
+        invalidate();
+        frames.flush();
+      }
       return;
     case 'overlaySelect':
       // Runs chosen in the comparison table (docs/compare.md): as if ticked here.
