@@ -178,8 +178,13 @@ test('a store that cannot keep up refuses with backpressure, acknowledges none o
     await waitFor(() => !run.storeFailing || undefined, 'the disk to take the backlog', 60_000);
     const again = await TestTrainer.connect(hub.url, hub.token);
     assert.equal((await again.hello('backpressure', { runId })).lastSeq, kept);
-    for (let from = kept + 1; from < seq; from += 1000) again.send({ type: 'scalars', seq: from, rows: rows(from, Math.min(1000, seq - from), 5) });
-    await waitFor(() => lastAck(again) === seq - 1 || undefined, 'the re-sent rows', 60_000);
+    // One frame at a time, each once the last is acknowledged: reading is never paused here, so a
+    // re-send all at once could meet the 64 KiB limit again on a slow disk, which is the case above.
+    for (let from = kept + 1; from < seq; from += 1000) {
+      const last = Math.min(from + 1000, seq) - 1;
+      again.send({ type: 'scalars', seq: from, rows: rows(from, last - from + 1, 5) });
+      await waitFor(() => lastAck(again) === last || undefined, `the re-sent rows up to seq ${last}`, 60_000);
+    }
     assert.equal(again.received.some((f) => f.type === 'error'), false);
     await again.close();
     await waitFor(() => hub.sessionFor(runId) === undefined || undefined, 'the session to end');
