@@ -74,7 +74,7 @@ async function main(): Promise<void> {
  */
 async function leaveOneFamilyOut(dev: string[], peers: ReturnType<typeof loadPeers>): Promise<void> {
   const grid: Record<string, number>[] = [];
-  for (const riseH of [8, 12, 15, 20, 30]) for (const sigmaZ of [0, 4, 6, 8, 12]) grid.push({ riseH, sigmaZ });
+  for (const riseH of [8, 12, 15, 20, 30, 40, 50]) for (const sigmaZ of [0, 4, 6, 8, 12]) grid.push({ riseH, sigmaZ });
   const cache = new Map<string, RunScore[]>();
   const { manifest } = await scoreSplit(() => false);
   for (const g of grid) cache.set(JSON.stringify(g), (await scoreSplit(() => true, g)).scores);

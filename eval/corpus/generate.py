@@ -124,6 +124,12 @@ def specs() -> list[Spec]:
             if family == "recurrent":
                 add("healthy-lstm", base, Variant(cell="lstm"))
                 add("lr-ramp-lstm", base.with_(ramp_to=1000.0), Variant(cell="lstm"))
+            # Added after the first 272 runs, last so that the MLP runs before keep their losses.
+            add("healthy-restarts", base.with_(restart_every=125))  # SGDR: the rate jumps back 100× thrice
+            # SGD warmed up over 300 steps to too high a peak: the loss falls, then degrades as the
+            # rate passes what the model can take (twin: a peak a quarter as high)
+            add("warmup-high", base.with_(optimizer="sgd", lr=2.0, warmup=300))
+            add("warmup-high-twin", base.with_(optimizer="sgd", lr=0.5, warmup=300))
     return out
 
 
@@ -142,7 +148,9 @@ def train(spec: Spec, out_dir: str) -> dict[str, Any]:
     tmp = tempfile.mkdtemp(prefix="lr-corpus-")
     t0 = time.perf_counter()
     run = lossradar.init(spec.name, spec.to_json(), mode="local", dir=tmp, run_id=spec.name)
-    run.watch(model, every=SA_EVERY)
+    # The optimizer makes the SDK log grad_norm/applied, the norm after clipping (docs/early-warning.md);
+    # snapshots are off: no corpus run is rolled back, and they would only cost time.
+    run.watch(model, every=SA_EVERY, optimizer=opt, snapshot_to="off")
     corrupt_step = int(r.corrupt_at * r.steps) if r.corrupt_at is not None else -1
     bad = 0
     for step in range(r.steps):

@@ -66,6 +66,7 @@ class Recipe:
     jump_at: float | None = None  # fraction of the run where the LR is multiplied by jump
     jump: float = 1.0
     jump_for: int | None = None  # rows the jump lasts (None: to the end)
+    restart_every: int | None = None  # SGDR: cosine to 1 % of the rate, restarting every this many steps
     fp16: bool = False  # logits and gradients rounded through float16, no loss scaling
     corrupt_at: float | None = None  # fraction of the run where one batch's loss is scaled
     corrupt_scale: float = 1.0
@@ -79,6 +80,9 @@ class Recipe:
         elif self.cosine:
             t = (step - self.warmup) / max(1, self.steps - self.warmup)
             f *= 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t))
+        if self.restart_every:
+            t = (step % self.restart_every) / self.restart_every
+            f *= 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t))
         if self.ramp_to is not None:
             f *= self.ramp_to ** (step / self.steps)
         if self.jump_at is not None:

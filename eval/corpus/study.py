@@ -108,6 +108,10 @@ def signals(rows: list[dict]) -> tuple[list[int], dict[str, np.ndarray]]:
     out["grad-norm CUSUM (k = 0.5)"] = cusum(logg)
     out["grad-norm growth (EMA, z)"] = lagged_z(logg, smooth=0.1)
     out["grad-norm spike (raw, z)"] = lagged_z(logg)
+    # the norm the optimizer applied, after clipping (the SDK's grad_norm/applied)
+    ga = np.array([r.get("grad_norm/applied", math.nan) for r in loss_rows], dtype=float)
+    logga = np.where(np.isfinite(ga) & (ga > 0), np.log(np.maximum(ga, 1e-30)), np.inf)
+    out["applied grad-norm spike (raw, z)"] = lagged_z(logga)
     lr_rise = np.full(len(steps), np.nan)
     for t in range(WARM, len(steps)):
         if t >= 50 and lr[t - 50] > 0:

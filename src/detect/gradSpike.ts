@@ -2,27 +2,46 @@
 // the loss has stopped improving. Both warn: a growing gradient norm often precedes a loss
 // explosion by many steps. Growth alone is not enough: a model that starts to learn (an MAE loss
 // on noisy labels, say) sees its gradient grow several times over while its loss falls.
+// The gradient judged is the one the optimizer applied (`grad_norm/applied`, which the SDK logs once
+// `run.watch(optimizer=…)` has an optimizer) whenever a run has it: most scripts log the norm before
+// clipping, and a spike that the clip absorbs never reaches the weights (docs/early-warning.md).
 import type { MetricRow } from '../store/run';
 import { fmt, type Detector } from './detector';
 import type { AlertChange, EpisodeBook } from './episodes';
 import type { DetectorSettings } from './settings';
 import { Ema, LossProgress, RollingWindow } from './stats';
 
+/** The SDK's post-clip gradient norm (trainer/lossradar/applied.py). */
+export const APPLIED_GRAD_NORM = 'grad_norm/applied';
+
 export class GradSpikeDetector implements Detector {
-  private readonly window: RollingWindow;
-  private readonly slow = new Ema(0.05);
-  private readonly recent: number[] = [];
+  private window: RollingWindow;
+  private slow = new Ema(0.05);
+  private recent: number[] = [];
   private rows = 0;
   private readonly loss: LossProgress;
+  /** Once a run has sent the applied norm, it is the one judged for the rest of the run. */
+  private metric: 'grad_norm' | typeof APPLIED_GRAD_NORM = 'grad_norm';
 
   constructor(private readonly s: DetectorSettings) {
     this.window = new RollingWindow(s.gradWindow);
     this.loss = new LossProgress(s.divergenceAlpha, s.stallRows);
   }
 
+  /** The pre-clip history says nothing about the applied norm's level: both start afresh. */
+  private switchToApplied(): void {
+    this.metric = APPLIED_GRAD_NORM;
+    this.window = new RollingWindow(this.s.gradWindow);
+    this.slow = new Ema(0.05);
+    this.recent = [];
+    this.rows = 0;
+  }
+
   observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {
     this.loss.observe(row.values.loss);
-    const g = row.values.grad_norm;
+    if (this.metric === 'grad_norm' && row.values[APPLIED_GRAD_NORM] !== undefined) this.switchToApplied();
+    const metric = this.metric;
+    const g = row.values[metric];
     if (g === undefined || !Number.isFinite(g) || g <= 0) return;
     this.rows += 1;
     const x = Math.log(g);
@@ -40,24 +59,25 @@ export class GradSpikeDetector implements Detector {
     this.window.push(x);
     const smooth = this.slow.push(x);
     // Growth within the recent window: a gradient that rose once while the model started to learn
-    // and then stayed up is the new normal, not a trend.
-    this.recent.push(smooth);
+    // and then stayed up is the new normal, not a trend. The window fills only after the warm-up,
+    // like every judgement: measured from the first rows, a gradient that starts near 0 "grew".
+    if (judged) this.recent.push(smooth);
     if (this.recent.length > this.s.stallRows + 1) this.recent.shift();
     const growth = judged && this.recent.length > this.s.stallRows ? Math.exp(smooth - this.recent[0]) : 1;
     book.judge('grad-spike', spike, row.step, row.source, () => ({
       kind: 'grad-spike',
       severity: 'warning',
-      metric: 'grad_norm',
-      message: `gradient norm spiked to ${fmt(g)}, ${fmt(ratio)}× its recent median (${fmt(z)} MADs)`,
-      values: { grad_norm: g, ratio, z },
+      metric,
+      message: `${metric === APPLIED_GRAD_NORM ? 'the gradient applied (after clipping)' : 'gradient norm'} spiked to ${fmt(g)}, ${fmt(ratio)}× its recent median (${fmt(z)} MADs)`,
+      values: { [metric]: g, ratio, z },
     }), out);
     const stalled = this.loss.progress() < this.s.minProgress;
     book.judge('grad-growth', judged && growth >= this.s.gradGrowth && stalled, row.step, row.source, () => ({
       kind: 'grad-spike',
       severity: 'warning',
-      metric: 'grad_norm',
-      message: `gradient norm keeps growing while the loss stalls: its smoothed level rose ${fmt(growth)}× over the last ${this.s.stallRows} rows`,
-      values: { grad_norm: g, growth },
+      metric,
+      message: `${metric === APPLIED_GRAD_NORM ? 'the gradient applied (after clipping)' : 'gradient norm'} keeps growing while the loss stalls: its smoothed level rose ${fmt(growth)}× over the last ${this.s.stallRows} rows`,
+      values: { [metric]: g, growth },
     }), out);
   }
 }

@@ -3,6 +3,7 @@ import type { MetricRow } from '../store/run';
 import { fmt, type Detector } from './detector';
 import type { AlertChange, EpisodeBook } from './episodes';
 import type { DetectorSettings } from './settings';
+import { LrSteps } from './lrSteps';
 import { Ema, RollingWindow, Streak } from './stats';
 
 /** Metrics whose non-finite value means the run is broken now. */
@@ -65,21 +66,30 @@ export class LossSpikeDetector implements Detector {
   }
 }
 
+/** The rate's rise over the last stallRows rows, in log units, as a share of its rise over the
+ *  stallRows before, at which it still counts as rising steadily (a ramp reads 1, noise aside). */
+const EDGE_STEADY = 0.8;
+
 /**
  * The smoothed loss at a multiple of its best is critical (it is exploding now); the LR at the edge
  * of stability and a jump of the LR warn. A creeping rise is noiseRise.ts's.
  */
 export class DivergenceDetector implements Detector {
   private observeLr(row: MetricRow, lr: number, book: EpisodeBook, out: AlertChange[]): void {
-    const previous = this.lr;
     this.lr = lr;
+    // Only a jump above every rate the run has trained at (lrSteps.ts): a warm restart goes back to
+    // a peak the run survived. The risk of a jump lasts as long as the rate stays up: the warning
+    // stays open until the rate is back below lrJumpRatio× its level before the jump.
+    const step = this.lrSteps.observe(lr);
+    const previous = this.lrSteps.previous;
     const jump = lr / previous;
-    // The risk of a jump lasts as long as the rate stays up: the warning stays open until the rate
-    // is back below lrJumpRatio× its level before the jump (a brief jump closes; a lasting one not).
-    if (this.rows > this.s.warmupRows && jump >= this.s.lrJumpRatio) {
+    if (this.rows > this.s.warmupRows && step === 'jump') {
       this.jumpFrom = previous;
       this.jumpStep = row.step;
     }
+    // After a restart the rate falls again while the loss climbs back: the edge of stability's
+    // window starts afresh, or the restart itself would read as "the rate rose, no progress".
+    if (step === 'restart') this.window.length = 0;
     const high = Number.isFinite(this.jumpFrom) && lr >= this.jumpFrom * this.s.lrJumpRatio;
     if (!high) this.jumpFrom = Number.NaN;
     const from = this.jumpFrom;
@@ -87,7 +97,7 @@ export class DivergenceDetector implements Detector {
       kind: 'divergence',
       severity: 'warning',
       metric: 'lr',
-      message: `the learning rate jumped ${fmt(jump)}× (${fmt(previous)} → ${fmt(lr)}) at step ${this.jumpStep}: a jump this size often sets off a loss explosion; open while the rate stays ${fmt(this.s.lrJumpRatio)}× above ${fmt(from)}`,
+      message: `the learning rate jumped ${fmt(jump)}× (${fmt(previous)} → ${fmt(lr)}) at step ${this.jumpStep}, above any rate the run had trained at: a jump this size often sets off a loss explosion; open while the rate stays ${fmt(this.s.lrJumpRatio)}× above ${fmt(from)}`,
       values: { lr, previous, jump },
     }), out);
   }
@@ -97,17 +107,19 @@ export class DivergenceDetector implements Detector {
   private edgeStep = Number.NaN;
   private jumpFrom = Number.NaN;
   private jumpStep = Number.NaN;
+  private readonly lrSteps: LrSteps;
   private readonly ema: Ema;
   private best = Number.POSITIVE_INFINITY;
   private rows = 0;
   private readonly critStreak = new Streak();
   private lr = Number.NaN;
   private first = Number.NaN;
-  /** [smoothed log loss, lr] of the last stallRows + 1 rows. */
+  /** [smoothed log loss, lr] of the last 2 × stallRows + 1 rows. */
   private readonly window: [number, number][] = [];
 
   constructor(private readonly s: DetectorSettings) {
     this.ema = new Ema(s.divergenceAlpha);
+    this.lrSteps = new LrSteps(s.lrJumpRatio);
   }
 
   observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {
@@ -124,21 +136,27 @@ export class DivergenceDetector implements Detector {
     if (judged && smoothed < this.best) this.best = smoothed;
     // The edge of stability: over the last `stallRows` rows the loss made (almost) no progress while
     // the learning rate kept rising. Past it, a small model without normalisation soon blows up; a
-    // healthy warm-up makes progress all the while its learning rate rises.
+    // healthy warm-up makes progress all the while its learning rate rises. "Kept rising" means no
+    // slower than over the `stallRows` rows before: a ramp multiplies the rate at a steady pace,
+    // while a linear warm-up's relative rise fades (×1.7 over rows 60–100 after ×3 over 20–60), and
+    // a warm-up's slow early progress is no instability (docs/early-warning.md).
     const window = this.window;
+    const span = this.s.stallRows;
     window.push([smoothed, this.lr]);
-    if (window.length > this.s.stallRows + 1) window.shift();
+    if (window.length > 2 * span + 1) window.shift();
     let stalled = false;
     let progress = Number.NaN;
     let lrRise = Number.NaN;
-    if (judged && window.length > this.s.stallRows) {
-      const [oldLoss, oldLr] = window[0];
+    if (judged && window.length > 2 * span) {
+      const [oldLoss, oldLr] = window[span];
+      const olderLr = window[0][1];
       progress = 1 - Math.exp(smoothed - oldLoss);
       lrRise = this.lr / oldLr;
+      const steady = Math.log(lrRise) >= EDGE_STEADY * Math.log(oldLr / olderLr);
       // Only after a healthy phase: a loss still at its starting level has not begun to learn yet
       // (an MAE loss on noisy labels is slow to start), which is no sign of instability.
       const learned = 1 - Math.exp(this.best - this.first) >= this.s.minLearned;
-      stalled = learned && progress < this.s.minProgress && lrRise >= this.s.lrRiseRatio;
+      stalled = learned && progress < this.s.minProgress && lrRise >= this.s.lrRiseRatio && steady;
     }
     // The risk lasts while the rate stays at least where it was when the stall was seen: on a ramp
     // it keeps rising until the loss blows up, and a warning that closed when the loss moved again

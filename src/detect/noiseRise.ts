@@ -9,6 +9,7 @@ import type { MetricRow } from '../store/run';
 import { fmt, type Detector } from './detector';
 import type { AlertChange, EpisodeBook } from './episodes';
 import type { AlertKind } from './alert';
+import { LrSteps } from './lrSteps';
 import { Cusum, LaggedReference } from './stats';
 
 export interface RiseParams {
@@ -24,11 +25,18 @@ export interface RiseParams {
   h: number;
   /** σ floor in log units: a series flatter than this (a constant LR-free loss) is not divided by ~0. */
   floor: number;
+  /**
+   * A warm restart of the learning rate (a step up of at least this many times back to a rate the
+   * run trained at, lrSteps.ts) starts the reference afresh: the loss rises after one by design.
+   * Absent: the metric's reference never restarts.
+   */
+  restartRatio?: number;
 }
 
 export class NoiseRiseDetector implements Detector {
-  private readonly ref: LaggedReference;
-  private readonly cusum: Cusum;
+  private ref: LaggedReference;
+  private cusum: Cusum;
+  private readonly lrSteps?: LrSteps;
   private rows = 0;
   private open = false;
   private sinceStep = Number.NaN;
@@ -36,10 +44,20 @@ export class NoiseRiseDetector implements Detector {
   constructor(private readonly p: RiseParams) {
     this.ref = new LaggedReference(p.lag, p.window);
     this.cusum = new Cusum(p.k);
+    if (p.restartRatio !== undefined) this.lrSteps = new LrSteps(p.restartRatio);
+  }
+
+  private restart(): void {
+    this.ref = new LaggedReference(this.p.lag, this.p.window);
+    this.cusum = new Cusum(this.p.k);
+    this.rows = 0;
+    this.open = false;
   }
 
   observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {
     if (this.p.h <= 0) return;
+    const lr = row.values.lr;
+    if (this.lrSteps !== undefined && lr !== undefined && Number.isFinite(lr) && lr > 0 && this.lrSteps.observe(lr) === 'restart') this.restart();
     const v = row.values[this.p.metric];
     if (v === undefined || !Number.isFinite(v) || v <= 0) return;
     this.rows += 1;

@@ -1,7 +1,8 @@
 // Spectral-alignment collapse (arXiv 2510.04202; design.md §4): the sign diversity of a layer's
 // inputs along its top right singular vector falling far below that layer's own baseline, in
 // enough layers at once. Layers that sit near zero from the start (an LM head, say) are not judged:
-// for them a low value is normal, not a warning.
+// for them a low value is normal, not a warning. Off by default (saCollapseRatio 0): on the corpus
+// it warned on no exploding run before its onset and on healthy transformers (docs/early-warning.md).
 import type { MetricRow } from '../store/run';
 import type { Detector } from './detector';
 import type { AlertChange, EpisodeBook } from './episodes';
@@ -28,6 +29,7 @@ export class SaCollapseDetector implements Detector {
   constructor(private readonly s: DetectorSettings) {}
 
   observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {
+    if (!(this.s.saCollapseRatio > 0)) return;
     let sawAny = false;
     for (const name in row.values) {
       const match = LAYER_METRIC.exec(name);

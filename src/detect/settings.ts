@@ -54,7 +54,7 @@ export interface DetectorSettings {
   sigmaWarmupObs: number;
   sigmaFloor: number;
 
-  /** sa-collapse: per-layer baseline window and EMA; a layer collapses below ratio × baseline. */
+  /** sa-collapse: per-layer baseline window and EMA; a layer collapses below ratio × baseline (0: off). */
   saBaselineRows: number;
   saAlpha: number;
   saCollapseRatio: number;
@@ -93,7 +93,7 @@ export const DEFAULT_SETTINGS: DetectorSettings = {
   riseLag: 20,
   riseWindow: 100,
   riseK: 0.5,
-  riseH: 15,
+  riseH: 40,
   gradRiseH: 0,
   stallRows: 40,
   minProgress: 0.05,
@@ -115,7 +115,7 @@ export const DEFAULT_SETTINGS: DetectorSettings = {
 
   saBaselineRows: 20,
   saAlpha: 0.3,
-  saCollapseRatio: 0.3,
+  saCollapseRatio: 0,
   saMinBaseline: 0.2,
   saLayerFraction: 0.3,
   saMinLayers: 2,
@@ -165,7 +165,7 @@ export const SETTING_DOCS: Record<keyof DetectorSettings, string> = {
   sigmaFloor: 'sigma-growth: least σ of a layer’s growth, in log units (a layer whose σ₁ barely moves is not divided by ≈0).',
   saBaselineRows: 'sa-collapse: rows after the warm-up that make each layer’s baseline sign diversity.',
   saAlpha: 'sa-collapse: smoothing factor of each layer’s sign diversity.',
-  saCollapseRatio: 'sa-collapse: a layer collapses when its sign diversity falls below this fraction of its baseline.',
+  saCollapseRatio: 'sa-collapse: a layer collapses when its sign diversity falls below this fraction of its baseline (0 turns it off, the default; 0.3 was its value when on).',
   saMinBaseline: 'sa-collapse: layers whose baseline is below this are not judged (an LM head can sit near 0 all along).',
   saLayerFraction: 'sa-collapse: warn when at least this share of the judged layers has collapsed…',
   saMinLayers: '…and at least this many layers.',

@@ -29,7 +29,7 @@ export class Watchdog {
       new NonFiniteDetector(),
       new LossSpikeDetector(s),
       new DivergenceDetector(s),
-      new NoiseRiseDetector({ key: 'divergence:rise', kind: 'divergence', metric: 'loss', noun: 'the loss', warmupRows: s.warmupRows, lag: s.riseLag, window: s.riseWindow, k: s.riseK, h: s.riseH, floor: 1e-3 }),
+      new NoiseRiseDetector({ key: 'divergence:rise', kind: 'divergence', metric: 'loss', noun: 'the loss', warmupRows: s.warmupRows, lag: s.riseLag, window: s.riseWindow, k: s.riseK, h: s.riseH, floor: 1e-3, restartRatio: s.lrJumpRatio }),
       new GradSpikeDetector(s),
       new NoiseRiseDetector({ key: 'grad-growth:rise', kind: 'grad-spike', metric: 'grad_norm', noun: 'the gradient norm', warmupRows: s.warmupRows, lag: s.riseLag, window: s.riseWindow, k: s.riseK, h: s.gradRiseH, floor: 1e-3 }),
       new SigmaGrowthDetector(s),

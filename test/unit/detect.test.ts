@@ -49,15 +49,18 @@ test('a creeping rise warns first; a multiple of the best loss is critical', () 
   assert.ok(warning.step > 500 && warning.step < 560);
 });
 
-test('sign-diversity collapse across layers warns; a layer near zero from the start does not', () => {
-  const collapse = replay(syntheticRun({ steps: 800, sa: (l, s) => (s >= 500 && l < 3 ? 0.02 : 0.6) }));
+test('sign-diversity collapse across layers warns once turned on; a layer near zero from the start does not', () => {
+  const on = { saCollapseRatio: 0.3 };
+  const rows = syntheticRun({ steps: 800, sa: (l, s) => (s >= 500 && l < 3 ? 0.02 : 0.6) });
+  assert.deepEqual(opened(replay(rows)).filter((a) => a.kind === 'sa-collapse'), [], 'off by default (docs/early-warning.md)');
+  const collapse = replay(rows, on);
   const sa = opened(collapse).filter((a) => a.kind === 'sa-collapse');
   assert.equal(sa.length, 1);
   assert.equal(sa[0].severity, 'warning');
   assert.ok(sa[0].step >= 500 && sa[0].step <= 520, `at ${sa[0].step}`);
   assert.equal(sa[0].values.collapsedLayers, 3);
   assert.equal(sa[0].values.judgedLayers, 6, 'the head at ≈0 is not judged');
-  const oneLayer = replay(syntheticRun({ steps: 800, sa: (l, s) => (s >= 500 && l === 0 ? 0.02 : 0.6) }));
+  const oneLayer = replay(syntheticRun({ steps: 800, sa: (l, s) => (s >= 500 && l === 0 ? 0.02 : 0.6) }), on);
   assert.deepEqual(opened(oneLayer).filter((a) => a.kind === 'sa-collapse'), [], 'a single layer is not the model');
 });
 
@@ -104,6 +107,39 @@ test('a learning rate that jumps is a warning', () => {
   const jump = opened(replay(rows)).find((a) => a.metric === 'lr');
   assert.equal(jump?.step, 200);
   assert.match(jump!.message, /jumped 10× \(0\.001 → 0\.01\)/);
+});
+
+test('a jump of the learning rate back to a peak the run trained at (a warm restart) is no warning; above every rate it is', () => {
+  // SGDR: cosine from 1e-3 to ~0 every 200 steps, the loss 40 % up after each restart, back within 40 steps.
+  const period = 200;
+  const rows = syntheticRun({ steps: 1000, seed: 3 });
+  for (const row of rows) {
+    const t = row.step % period;
+    row.values.lr = 1e-3 * 0.5 * (1 + Math.cos((Math.PI * t) / period)) + 1e-7;
+    if (row.step >= period) row.values.loss *= 1 + 0.4 * Math.exp(-t / 15);
+  }
+  assert.deepEqual(opened(replay(rows)).map((a) => `${a.kind}@${a.step}`), []);
+  // The same loss under a constant rate is a rise beyond noise: the restart is what explains it.
+  const constant = rows.map((r) => ({ ...r, values: { ...r.values, lr: 1e-3 } }));
+  const rise = opened(replay(constant)).find((a) => a.kind === 'divergence');
+  assert.ok(rise && rise.step % period < 20, `the rise after a restart warns under a constant rate: ${rise?.step}`);
+  // A step to twice the peak, from the bottom of a cycle, is a jump into rates never trained at.
+  const higher = rows.map((r) => (r.step >= 600 ? { ...r, values: { ...r.values, lr: r.values.lr * 2 } } : r));
+  const jump = opened(replay(higher)).find((a) => a.metric === 'lr');
+  assert.equal(jump?.step, 600);
+  assert.match(jump!.message, /above any rate the run had trained at/);
+});
+
+test('a gradient spike the clip absorbs is no warning once the SDK logs the applied norm; unclipped it is', () => {
+  const spiked = syntheticRun({ steps: 500, gradFactor: (s) => (s === 300 ? 1000 : 1) });
+  const withApplied = (clip: number) =>
+    spiked.map((r) => ({ ...r, values: { ...r.values, 'grad_norm/applied': Math.min(r.values.grad_norm, clip) } }));
+  const pre = opened(replay(spiked)).filter((a) => a.kind === 'grad-spike');
+  assert.deepEqual(pre.map((a) => [a.metric, a.step]), [['grad_norm', 300]], 'only the pre-clip norm: it is judged');
+  assert.deepEqual(opened(replay(withApplied(2))).filter((a) => a.kind === 'grad-spike'), [], 'clipped at 2: nothing reached the weights');
+  const unclipped = opened(replay(withApplied(Number.POSITIVE_INFINITY))).filter((a) => a.kind === 'grad-spike');
+  assert.deepEqual(unclipped.map((a) => [a.metric, a.step]), [['grad_norm/applied', 300]]);
+  assert.match(unclipped[0].message, /the gradient applied \(after clipping\) spiked/);
 });
 
 test('every threshold is a setting, and a wrong one is refused clearly', () => {

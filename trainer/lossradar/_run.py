@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 from . import _version
+from .applied import APPLIED_GRAD_NORM, AppliedGradNorm
 from .encoding import (
     MAX_METRIC_NAME,
     MAX_SAFE_INTEGER,
@@ -214,6 +215,8 @@ class Run:
         self._batches_wrapped = False
         self._command_step: int | None = None
         self._watchers: list[Watcher] = []
+        #: ``grad_norm/applied``, measured once ``watch(optimizer=...)`` gave an optimizer.
+        self._applied: AppliedGradNorm | None = None
         self._last_step: int | None = None
         self._warned: set[str] = set()
         #: Metric names already checked (bounded: a script may make names up as it goes).
@@ -522,6 +525,9 @@ class Run:
                     values[name] = float(v)
                 except (TypeError, ValueError):
                     self._warn_once(f"type:{name}", f"lossradar: {name!r} = {v!r} is not a number; skipped")
+        applied = self._applied.take() if self._applied is not None else None
+        if applied is not None and APPLIED_GRAD_NORM not in scalars:  # a value the script logs wins
+            tensor_slots.append((APPLIED_GRAD_NORM, xfer.add(applied)))
         vector_slots: list[tuple[list[str], int]] = []
         hist_slots: list[tuple[list[str], list[float], int]] = []
         collected: set[int] = set()
@@ -776,6 +782,18 @@ class Run:
         self._rescuer = Rescuer(
             inner, optimizer, schedulers, snapshots, checkpoint_dir=folder, skip_batches=skip_batches
         )
+        if self._applied is not None:
+            self._applied.remove()
+        self._applied = None
+        if optimizer is not None:
+            try:
+                self._applied = AppliedGradNorm(optimizer, self._warn_once)
+            except Exception as e:  # an optimizer torch's hooks do not reach: the run goes on without
+                self._warn_once(
+                    "applied-grad-norm",
+                    f"lossradar: {APPLIED_GRAD_NORM} is off for this run: {type(optimizer).__name__} "
+                    f"takes no step hook ({type(e).__name__}: {e})",
+                )
         self._announce()
 
     def unwatch(self, watcher: Watcher | None = None) -> None:
@@ -799,6 +817,9 @@ class Run:
             self._finished = True
         self.status = status
         self.unwatch()
+        if self._applied is not None:
+            self._applied.remove()
+            self._applied = None
         self._run_commands(self._last_step)
         atexit.unregister(self._at_exit)
         if self._client is not None:

@@ -88,6 +88,11 @@ def test_a_training_job_is_one_run_with_loss_lr_grad_norm_and_validation(
     train = [r for r in rows if "loss" in r]
     assert [r["step"] for r in train] == [1, 2, 3, 4, 5, 6]
     assert all({"lr", "grad_norm", "epoch"} <= set(r) for r in train)
+    # the norm the optimizer applied, measured inside accelerate's optimizer wrapper: HF's grad_norm
+    # is the norm before its clip to max_grad_norm
+    for r in train:
+        clip = trainer.args.max_grad_norm
+        assert r["grad_norm/applied"] == pytest.approx(min(r["grad_norm"], clip), rel=1e-3), r
     assert train[0]["lr"] == pytest.approx(1e-3, rel=0.2)  # linear decay from 1e-3
     validation = [r for r in rows if "loss/val" in r]
     assert [r["step"] for r in validation] == [3, 6, 6]  # eval_steps=3, and the evaluate() after train()
@@ -102,9 +107,7 @@ def test_a_training_job_is_one_run_with_loss_lr_grad_norm_and_validation(
     assert "training summary: train_runtime=" in events and "train_loss=" in events
 
 
-def test_stop_run_in_the_editor_stops_training_and_ends_the_run_stopped(
-    stopping_hub: Any, tmp_path: Path
-) -> None:
+def test_stop_run_in_the_editor_stops_training_and_ends_the_run_stopped(stopping_hub: Any, tmp_path: Path) -> None:
     hub = stopping_hub(stop_at=3)
     callback = LossRadarCallback()
     trainer = Trainer(

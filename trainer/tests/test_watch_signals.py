@@ -7,6 +7,7 @@ import json
 import math
 from typing import Any
 
+import pytest
 import torch
 from torch import nn
 
@@ -75,3 +76,109 @@ def test_log_predictions_logs_the_mean_log_partition_of_the_logits(tmp_path):
     run.finish()
     expected = (math.log(2) + math.log(math.exp(10) + 1)) / 2
     assert math.isclose(values["logits/logsumexp"], expected, rel_tol=1e-5)
+
+
+def watched_linear(tmp_path, name: str) -> tuple[lossradar.Run, nn.Linear, torch.optim.SGD]:
+    """A local run watching a small linear model, with its optimizer: grad_norm/applied armed."""
+    torch.manual_seed(0)
+    model = nn.Linear(8, 4)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    run = lossradar.init(name=name, mode="local", dir=tmp_path)
+    run.watch(model, every=1000, optimizer=opt, snapshot_to="off")
+    return run, model, opt
+
+
+def total_grad_norm(model: nn.Module) -> float:
+    return float(torch.nn.utils.get_total_norm([p.grad for p in model.parameters() if p.grad is not None]))
+
+
+def _clipped_loop(run: lossradar.Run, model: nn.Module, opt: torch.optim.Optimizer, steps: int, clip: float) -> None:
+    for step in range(steps):
+        x = torch.randn(16, 8) * (1000.0 if step == 3 else 1.0)  # step 3: a corrupted batch
+        loss = model(x).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        pre = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        run.log(step, loss=loss, grad_norm=pre)
+
+
+def test_with_an_optimizer_the_sdk_logs_the_norm_the_optimizer_applied_after_clipping(tmp_path):
+    run, model, opt = watched_linear(tmp_path, "applied")
+    _clipped_loop(run, model, opt, 6, clip=1.0)
+    run.finish()
+    rows = [r for r in local_rows(run) if "loss" in r]
+    assert [r["step"] for r in rows] == list(range(6))
+    # the corrupted batch: a huge gradient before clipping, the clip's norm applied
+    assert rows[3]["grad_norm"] > 100 and rows[3]["grad_norm/applied"] == pytest.approx(1.0, rel=1e-5)
+    for r in rows:
+        assert r["grad_norm/applied"] == pytest.approx(min(r["grad_norm"], 1.0), rel=1e-5)
+
+
+def test_the_applied_norm_is_the_largest_since_the_last_row_and_a_logged_one_wins(tmp_path):
+    run, model, opt = watched_linear(tmp_path, "largest")
+    norms = []
+    for scale in (1.0, 5.0, 2.0):  # three optimizer steps, one row
+        opt.zero_grad()
+        (model(torch.randn(16, 8)).pow(2).mean() * scale).backward()
+        norms.append(total_grad_norm(model))
+        opt.step()
+    run.log(0, loss=1.0)
+    run.log(1, loss=1.0)  # no optimizer step since: no applied norm
+    opt.zero_grad()
+    model(torch.randn(16, 8)).sum().backward()
+    opt.step()
+    run.log(2, {"loss": 1.0, "grad_norm/applied": 42.0})
+    run.finish()
+    rows = {r["step"]: r for r in local_rows(run) if "loss" in r}
+    assert rows[0]["grad_norm/applied"] == pytest.approx(max(norms), rel=1e-5)
+    assert "grad_norm/applied" not in rows[1]
+    assert rows[2]["grad_norm/applied"] == 42.0
+
+
+def test_without_an_optimizer_nothing_is_measured_and_a_failing_measure_never_stops_the_step(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    model = nn.Linear(8, 4)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    plain = lossradar.init(name="plain", mode="local", dir=tmp_path)
+    plain.watch(model, every=1000)
+    _clipped_loop(plain, model, opt, 2, clip=1.0)
+    plain.finish()
+    assert all("grad_norm/applied" not in r for r in local_rows(plain))
+
+    from lossradar import applied
+
+    def broken(grads):
+        raise RuntimeError("no norm for this tensor type")
+
+    monkeypatch.setattr(applied, "_total_norm", broken)
+    run = lossradar.init(name="broken", mode="local", dir=tmp_path)
+    run.watch(model, every=1000, optimizer=opt, snapshot_to="off")
+    before = model.weight.detach().clone()
+    with pytest.warns(lossradar.LossRadarWarning, match="grad_norm/applied is off for this run"):
+        _clipped_loop(run, model, opt, 3, clip=1.0)
+    run.finish()
+    assert not torch.equal(before, model.weight)  # the optimizer stepped all the same
+    rows = [r for r in local_rows(run) if "loss" in r]
+    assert len(rows) == 3 and all("grad_norm/applied" not in r for r in rows)
+
+
+def test_under_a_closure_the_norm_is_that_of_the_gradients_the_closure_made(tmp_path):
+    # Lightning's automatic optimisation and LBFGS run the forward and backward inside step()
+    run, model, opt = watched_linear(tmp_path, "closure")
+    seen = []
+    for step in range(3):
+        x = torch.randn(16, 8) * (step + 1)
+
+        def closure(x: torch.Tensor = x) -> torch.Tensor:
+            opt.zero_grad()
+            loss: torch.Tensor = model(x).pow(2).mean()
+            loss.backward()
+            seen.append(total_grad_norm(model))
+            return loss
+
+        opt.step(closure)
+        run.log(step, loss=1.0)
+    run.finish()
+    rows = [r for r in local_rows(run) if "loss" in r]
+    assert [r["grad_norm/applied"] for r in rows] == pytest.approx(seen, rel=1e-5)
