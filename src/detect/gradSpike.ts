@@ -41,6 +41,7 @@ export class GradSpikeDetector implements Detector {
     this.loss.observe(row.values.loss);
     if (this.metric === 'grad_norm' && row.values[APPLIED_GRAD_NORM] !== undefined) this.switchToApplied();
     const metric = this.metric;
+    const noun = metric === APPLIED_GRAD_NORM ? 'the gradient applied (after clipping)' : 'gradient norm';
     const g = row.values[metric];
     if (g === undefined || !Number.isFinite(g) || g <= 0) return;
     this.rows += 1;
@@ -68,7 +69,7 @@ export class GradSpikeDetector implements Detector {
       kind: 'grad-spike',
       severity: 'warning',
       metric,
-      message: `${metric === APPLIED_GRAD_NORM ? 'the gradient applied (after clipping)' : 'gradient norm'} spiked to ${fmt(g)}, ${fmt(ratio)}× its recent median (${fmt(z)} MADs)`,
+      message: `${noun} spiked to ${fmt(g)}, ${fmt(ratio)}× its recent median (${fmt(z)} MADs)`,
       values: { [metric]: g, ratio, z },
     }), out);
     const stalled = this.loss.progress() < this.s.minProgress;
@@ -76,7 +77,7 @@ export class GradSpikeDetector implements Detector {
       kind: 'grad-spike',
       severity: 'warning',
       metric,
-      message: `${metric === APPLIED_GRAD_NORM ? 'the gradient applied (after clipping)' : 'gradient norm'} keeps growing while the loss stalls: its smoothed level rose ${fmt(growth)}× over the last ${this.s.stallRows} rows`,
+      message: `${noun} keeps growing while the loss stalls: its smoothed level rose ${fmt(growth)}× over the last ${this.s.stallRows} rows`,
       values: { [metric]: g, growth },
     }), out);
   }
