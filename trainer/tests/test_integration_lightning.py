@@ -84,8 +84,8 @@ def test_fit_then_test_is_one_run_with_the_hyperparameters_as_its_config(
     rows = hub.rows(run_id)
     train = [r for r in rows if "loss" in r]
     assert [r["step"] for r in train] == list(range(16)) and all("epoch" in r for r in train)
-    # grad_norm/applied on every training row: the step hook reaches the optimizer inside Lightning's
-    # wrapper, and measures after the closure that runs the forward and backward
+    # grad_norm/applied on every training row: the step hook measures after the closure in which
+    # Lightning runs the forward and backward (a pre-hook would see the batch before's gradients)
     assert all(r["grad_norm/applied"] > 0 for r in train)
     assert [r["step"] for r in rows if "loss/val" in r] == [7, 15]
     assert [r["step"] for r in rows if "loss/test" in r] == [16]
