@@ -3,7 +3,7 @@ import type { MetricRow } from '../store/run';
 import { fmt, type Detector } from './detector';
 import type { AlertChange, EpisodeBook } from './episodes';
 import type { DetectorSettings } from './settings';
-import { LrSteps } from './lrSteps';
+import type { LrStepView } from './lrSteps';
 import { Ema, RollingWindow, Streak } from './stats';
 
 /** Metrics whose non-finite value means the run is broken now. */
@@ -80,8 +80,7 @@ export class DivergenceDetector implements Detector {
     // Only a jump above every rate the run has trained at (lrSteps.ts): a warm restart goes back to
     // a peak the run survived. The risk of a jump lasts as long as the rate stays up: the warning
     // stays open until the rate is back below lrJumpRatio× its level before the jump.
-    const step = this.lrSteps.observe(lr);
-    const previous = this.lrSteps.previous;
+    const { step, previous } = this.lrSteps;
     const jump = lr / previous;
     if (this.rows > this.s.warmupRows && step === 'jump') {
       this.jumpFrom = previous;
@@ -107,7 +106,6 @@ export class DivergenceDetector implements Detector {
   private edgeStep = Number.NaN;
   private jumpFrom = Number.NaN;
   private jumpStep = Number.NaN;
-  private readonly lrSteps: LrSteps;
   private readonly ema: Ema;
   private best = Number.POSITIVE_INFINITY;
   private rows = 0;
@@ -117,9 +115,12 @@ export class DivergenceDetector implements Detector {
   /** [smoothed log loss, lr] of the last 2 × stallRows + 1 rows. */
   private readonly window: [number, number][] = [];
 
-  constructor(private readonly s: DetectorSettings) {
+  constructor(
+    private readonly s: DetectorSettings,
+    /** The Watchdog's reading of each row's rate (lrSteps.ts), ratio lrJumpRatio. */
+    private readonly lrSteps: LrStepView,
+  ) {
     this.ema = new Ema(s.divergenceAlpha);
-    this.lrSteps = new LrSteps(s.lrJumpRatio);
   }
 
   observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {

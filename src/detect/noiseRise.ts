@@ -9,7 +9,7 @@ import type { MetricRow } from '../store/run';
 import { fmt, type Detector } from './detector';
 import type { AlertChange, EpisodeBook } from './episodes';
 import type { AlertKind } from './alert';
-import { LrSteps } from './lrSteps';
+import type { LrStepView } from './lrSteps';
 import { Cusum, LaggedReference } from './stats';
 
 export interface RiseParams {
@@ -26,17 +26,15 @@ export interface RiseParams {
   /** σ floor in log units: a series flatter than this (a constant LR-free loss) is not divided by ~0. */
   floor: number;
   /**
-   * A warm restart of the learning rate (a step up of at least this many times back to a rate the
-   * run trained at, lrSteps.ts) starts the reference afresh: the loss rises after one by design.
-   * Absent: the metric's reference never restarts.
+   * The Watchdog's reading of each row's rate: a warm restart (lrSteps.ts) starts the reference
+   * afresh, since the loss rises after one by design. Absent: the reference never restarts.
    */
-  restartRatio?: number;
+  lrSteps?: LrStepView;
 }
 
 export class NoiseRiseDetector implements Detector {
   private ref: LaggedReference;
   private cusum: Cusum;
-  private readonly lrSteps?: LrSteps;
   private rows = 0;
   private open = false;
   private sinceStep = Number.NaN;
@@ -44,7 +42,6 @@ export class NoiseRiseDetector implements Detector {
   constructor(private readonly p: RiseParams) {
     this.ref = new LaggedReference(p.lag, p.window);
     this.cusum = new Cusum(p.k);
-    if (p.restartRatio !== undefined) this.lrSteps = new LrSteps(p.restartRatio);
   }
 
   private restart(): void {
@@ -56,8 +53,7 @@ export class NoiseRiseDetector implements Detector {
 
   observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {
     if (this.p.h <= 0) return;
-    const lr = row.values.lr;
-    if (this.lrSteps !== undefined && lr !== undefined && Number.isFinite(lr) && lr > 0 && this.lrSteps.observe(lr) === 'restart') this.restart();
+    if (this.p.lrSteps?.step === 'restart') this.restart();
     const v = row.values[this.p.metric];
     if (v === undefined || !Number.isFinite(v) || v <= 0) return;
     this.rows += 1;

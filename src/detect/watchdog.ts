@@ -8,6 +8,7 @@ import { EntropyCollapseDetector } from './entropyCollapse';
 import { EpisodeBook, type AlertChange } from './episodes';
 import { GradSpikeDetector } from './gradSpike';
 import { DivergenceDetector, LossSpikeDetector, NonFiniteDetector } from './lossDetectors';
+import { LrSteps } from './lrSteps';
 import { NoiseRiseDetector } from './noiseRise';
 import { SaCollapseDetector } from './saCollapse';
 import { SigmaGrowthDetector } from './sigmaGrowth';
@@ -17,6 +18,8 @@ export class Watchdog {
   readonly settings: DetectorSettings;
   private readonly book: EpisodeBook;
   private readonly detectors: Detector[];
+  /** Each row's step of the learning rate, read by the divergence and rise detectors. */
+  private readonly lrSteps: LrSteps;
   /** The detectors read canonical names (loss, lr, grad_norm, loss/val); this maps a run's own. */
   readonly roles: RoleResolver;
 
@@ -25,11 +28,12 @@ export class Watchdog {
     this.settings = resolveSettings(settings);
     this.book = new EpisodeBook(this.settings.clearRows);
     const s = this.settings;
+    this.lrSteps = new LrSteps(s.lrJumpRatio);
     this.detectors = [
       new NonFiniteDetector(),
       new LossSpikeDetector(s),
-      new DivergenceDetector(s),
-      new NoiseRiseDetector({ key: 'divergence:rise', kind: 'divergence', metric: 'loss', noun: 'the loss', warmupRows: s.warmupRows, lag: s.riseLag, window: s.riseWindow, k: s.riseK, h: s.riseH, floor: 1e-3, restartRatio: s.lrJumpRatio }),
+      new DivergenceDetector(s, this.lrSteps),
+      new NoiseRiseDetector({ key: 'divergence:rise', kind: 'divergence', metric: 'loss', noun: 'the loss', warmupRows: s.warmupRows, lag: s.riseLag, window: s.riseWindow, k: s.riseK, h: s.riseH, floor: 1e-3, lrSteps: this.lrSteps }),
       new GradSpikeDetector(s),
       new NoiseRiseDetector({ key: 'grad-growth:rise', kind: 'grad-spike', metric: 'grad_norm', noun: 'the gradient norm', warmupRows: s.warmupRows, lag: s.riseLag, window: s.riseWindow, k: s.riseK, h: s.gradRiseH, floor: 1e-3 }),
       new SigmaGrowthDetector(s),
@@ -44,6 +48,7 @@ export class Watchdog {
     this.roles.observe(row.values);
     const values = this.roles.canonical(row.values);
     const view = values === row.values ? row : { ...row, values };
+    this.lrSteps.observe(values.lr);
     for (const detector of this.detectors) detector.observe(view, this.book, out);
     // An alert names the metric the run logged, so its hover and chart find that series. The
     // episode keeps this very object, so its closing record names it too.

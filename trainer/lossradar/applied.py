@@ -46,7 +46,7 @@ def innermost_optimizer(optimizer: Any) -> Any:
     HF's Trainer hands its callbacks, has ``.optimizer``; Lightning's ``LightningOptimizer``
     ``._optimizer``): a wrapper that never calls ``Optimizer.__init__`` runs no step hooks."""
     for _ in range(4):
-        if hasattr(optimizer, "_optimizer_step_pre_hooks"):
+        if hasattr(optimizer, "_optimizer_step_post_hooks"):
             break
         inner = getattr(optimizer, "optimizer", None) or getattr(optimizer, "_optimizer", None)
         if inner is None:
@@ -59,7 +59,6 @@ class AppliedGradNorm:
     """A step post-hook on ``optimizer`` keeping the largest applied gradient norm since :meth:`take`."""
 
     def __init__(self, optimizer: torch.optim.Optimizer, warn: Callable[[str, str], None]) -> None:
-        self._optimizer = optimizer
         self._warn = warn
         self._largest: Tensor | None = None
         self._failed = False
