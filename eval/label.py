@@ -9,15 +9,21 @@ its ``loss`` rows (rows without a loss are ignored; index i counts loss rows):
   b_i   the running best: min(m_0 … m_i).
   warm  max(20, 5 % of the rows): no onset and no spike is looked for before it.
 
+"x above r·b" below reads x − b > (r − 1)·max(b, F·|m_W-1|), F = 0.1: a ratio to the best, but
+never to less than a tenth of the size of the first window's loss. A loss that fell to nearly
+nothing (a fine-tune that fits its data: 0.7 → 0.002) moves by large ratios that are no
+explosion, and a negative loss (a VAE's ELBO) has no ratio at all. The detectors read the loss
+with the same floor (src/detect/lossScale.ts).
+
 * explode: there is an onset o >= warm such that every later loss L_j (j >= o) is non-finite or
-  above R·b_o (R = 1.25), the peak after o is large (non-finite, or max m_j >= K·b_o with K = 2),
+  above R·b_o (R = 1.25), the peak after o is large (non-finite, or max m_j above K·b_o, K = 2),
   and the run had a healthy phase before o (b_o <= 0.9·m_W-1, the loss fell at least 10 % from
   its first window). The onset is the smallest such o: the first step after which the loss never
   comes back into its healthy band. A run that turns non-finite always explodes; when its loss was
   still in band just before, the onset is the first non-finite step.
-* spike-recover: not explode; some loss after warm is at least S·b_(i-1) (S = 1.5): the loss spiked
+* spike-recover: not explode; some loss after warm is above S·b_(i-1) (S = 1.5): the loss spiked
   (possibly far above K·b) and came back, to its band or at least below K·b; ``reason`` says which.
-* stall: neither; the run ends out of band (m_last > R·b_last: it degraded and stayed, but less
+* stall: neither; the run ends out of band (m_last above R·b_last: it degraded and stayed, but less
   than an explosion), or it stopped improving (the median loss of the last 20 % of the rows is at
   least (1 - 0.03) x the median of the middle 20 %, rows 40-60 %), or it never learned
   (b_last > 0.9·m_W-1).
@@ -48,6 +54,7 @@ H_HEALTHY = 0.9
 STALL_PROGRESS = 0.03
 WARM_MIN = 20
 WARM_FRAC = 0.05
+F_RANGE = 0.1
 
 
 @dataclass
@@ -96,9 +103,15 @@ def label_losses(steps: list[int], losses: list[float]) -> Label:
     for i in range(n - 1, -1, -1):
         suffix_max_m[i] = max(m[i], suffix_max_m[i + 1])
 
+    def above(x: float, base: float, ratio: float) -> bool:
+        """x above `ratio` x base, where the base is never less than F_RANGE of the first window's
+        loss: a loss that has fallen to nearly nothing (a fine-tune fitting its data) moves by large
+        ratios that are no explosion, and a negative loss has no ratio."""
+        return x - base > (ratio - 1) * max(base, F_RANGE * abs(first_window))
+
     onset_idx: int | None = None
     for o in range(min(warm, n), n):
-        if suffix_min[o] > R_BAND * b[o]:
+        if above(suffix_min[o], b[o], R_BAND):
             onset_idx = o
             break
     if nonfinite_idx is not None and (onset_idx is None or nonfinite_idx < onset_idx):
@@ -110,7 +123,7 @@ def label_losses(steps: list[int], losses: list[float]) -> Label:
         ratio = peak / bo if bo > 0 and math.isfinite(peak) else math.inf
         nonfinite_after = nonfinite_idx is not None and nonfinite_idx >= onset_idx
         healthy_phase = bo <= H_HEALTHY * first_window and onset_idx >= warm
-        if nonfinite_after or ratio >= K_EXPLODE:
+        if nonfinite_after or (math.isfinite(peak) and above(peak, bo, K_EXPLODE)) or math.isinf(peak):
             reason = (
                 f"loss non-finite from step {nonfinite_step}"
                 if nonfinite_after and not math.isfinite(ratio)
@@ -130,10 +143,10 @@ def label_losses(steps: list[int], losses: list[float]) -> Label:
             )
 
     b_last = b[-1]
-    in_band_at_end = m[-1] <= R_BAND * b_last
+    in_band_at_end = not above(m[-1], b_last, R_BAND)
     spike_idx = None
     for i in range(max(warm, 1), n):
-        if vals[i] >= S_SPIKE * b[i - 1]:
+        if above(vals[i], b[i - 1], S_SPIKE):
             spike_idx = i
             break
     if spike_idx is not None:

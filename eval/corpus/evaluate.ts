@@ -1,13 +1,15 @@
 // The corpus evaluation (eval/README.md, "Corpus protocol"):
 //   node --import tsx eval/corpus/evaluate.ts [--split sealed|dev|all] [--json FILE] [--kinds]
 //       [--settings '{"riseH": 20}'] [--cli dist/cli.js]   (another build's detectors, e.g. the old defaults)
+//       [--published]   (other people's published logs, test/fixtures/published, instead of the corpus)
 // Prints, per family of the split and for the split as a whole: healthy runs with no alert,
 // alerts per 10 000 healthy steps, recall (warned before the onset and still open at it), the
 // median lead and the median lead over the best clean peer; then leave-one-family-out: each
 // family of the corpus scored alone, its clean peers judged on its own healthy runs.
 // Exit 0 whatever the figures (the sealed-split test checks them).
 import { writeFileSync } from 'node:fs';
-import { figures, fromCli, inProcess, loadPeers, scoreSplit, type GroupFigures, type RunScore } from './score';
+import * as path from 'node:path';
+import { CORPUS_DIR, PUBLISHED_DIR, figures, fromCli, inProcess, loadPeers, scoreSplit, type GroupFigures, type RunScore } from './score';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -35,14 +37,16 @@ const HEADER = `${'family'.padEnd(12)} ${'hlth'.padStart(4)} ${'expl'.padStart(4
 
 async function main(): Promise<void> {
   const split = arg('--split') ?? 'sealed';
-  const peers = loadPeers();
+  const dir = process.argv.includes('--published') ? PUBLISHED_DIR : CORPUS_DIR;
+  const peers = loadPeers(dir);
   const cli = arg('--cli');
   const settings = arg('--settings') ? (JSON.parse(arg('--settings')!) as Record<string, number>) : {};
-  const { scores, manifest } = await scoreSplit((r) => split === 'all' || r.split === split, settings, cli ? fromCli(cli) : inProcess);
+  const { scores, manifest } = await scoreSplit((r) => split === 'all' || r.split === split, settings, cli ? fromCli(cli) : inProcess, dir);
   const byFamily = new Map<string, RunScore[]>();
   for (const s of scores) byFamily.set(s.family, [...(byFamily.get(s.family) ?? []), s]);
   const out: Record<string, GroupFigures> = {};
-  console.log(`split: ${split} (dev families: ${manifest.split.dev.join(', ')}; sealed: ${manifest.split.sealed.join(', ')})`);
+  const rule = 'rule' in manifest.split ? manifest.split.rule : `dev families: ${manifest.split.dev.join(', ')}; sealed: ${manifest.split.sealed.join(', ')}`;
+  console.log(`${path.relative(process.cwd(), dir)}, split: ${split} (${rule})`);
   console.log(HEADER);
   for (const [family, group] of [...byFamily].sort()) {
     out[family] = figures(group, peers, manifest.runs);
@@ -61,7 +65,7 @@ async function main(): Promise<void> {
       console.log(`  ${s.name.padEnd(40)} ${s.label.padEnd(8)} onset ${String(s.onset).padStart(4)}  ${first}  ${open}  | ${p}`);
     }
   }
-  if (process.argv.includes('--lofo')) await leaveOneFamilyOut(manifest.split.dev, peers);
+  if (process.argv.includes('--lofo') && 'dev' in manifest.split) await leaveOneFamilyOut(manifest.split.dev, peers);
   const json = arg('--json');
   if (json) writeFileSync(json, JSON.stringify({ split, figures: out }, null, 1));
 }

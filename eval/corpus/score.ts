@@ -9,6 +9,8 @@ import { loadRows, replay } from '../../src/detect/replay';
 import type { DetectorSettings } from '../../src/detect/settings';
 
 export const CORPUS_DIR = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'corpus');
+/** Other people's published training logs (eval/published/extract.py): scored the same way. */
+export const PUBLISHED_DIR = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'published');
 export const PEERS = ['lightning', 'llm-foundry', 'olmo-core', 'megatron', 'trainpulse', 'trainscope'] as const;
 
 export interface ManifestRun {
@@ -24,18 +26,21 @@ export interface ManifestRun {
   last_step: number;
 }
 
-export interface Manifest {
-  split: { dev: string[]; sealed: string[] };
+/** The corpus splits by family; the published logs split by a hash of their source (`rule`). */
+export type Split = { dev: string[]; sealed: string[] } | { rule: string };
+
+export interface Manifest<S extends Split = { dev: string[]; sealed: string[] }> {
+  split: S;
   runs: Record<string, ManifestRun>;
 }
 
-export function loadManifest(): Manifest {
-  return JSON.parse(readFileSync(path.join(CORPUS_DIR, 'manifest.json'), 'utf8')) as Manifest;
+export function loadManifest<S extends Split = { dev: string[]; sealed: string[] }>(dir = CORPUS_DIR): Manifest<S> {
+  return JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest<S>;
 }
 
 /** The peers' first alerts (eval/corpus/run_peers.py); empty when it has not been run yet. */
-export function loadPeers(): Record<string, Record<string, number | null>> {
-  const file = path.join(CORPUS_DIR, 'peers.json');
+export function loadPeers(dir = CORPUS_DIR): Record<string, Record<string, number | null>> {
+  const file = path.join(dir, 'peers.json');
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).peers : {};
 }
 
@@ -66,8 +71,14 @@ export function fromCli(cli: string): AlertSource {
 }
 
 /** Replays one run and keeps what the scoring needs. */
-export async function scoreRun(name: string, run: ManifestRun, settings: Partial<DetectorSettings> = {}, source: AlertSource = inProcess): Promise<RunScore> {
-  const alerts = await source(path.join(CORPUS_DIR, run.file), settings);
+export async function scoreRun(
+  name: string,
+  run: ManifestRun,
+  settings: Partial<DetectorSettings> = {},
+  source: AlertSource = inProcess,
+  dir = CORPUS_DIR,
+): Promise<RunScore> {
+  const alerts = await source(path.join(dir, run.file), settings);
   const opened = alerts.filter((a) => a.state === 'open');
   const closedAt = new Map<string, number>();
   for (const a of alerts) if (a.state === 'closed' && a.closedStep !== undefined) closedAt.set(a.id, a.closedStep);
@@ -160,12 +171,13 @@ export async function scoreSplit(
   filter: (run: ManifestRun) => boolean,
   settings: Partial<DetectorSettings> = {},
   source: AlertSource = inProcess,
-): Promise<{ scores: RunScore[]; manifest: Manifest }> {
-  const manifest = loadManifest();
+  dir = CORPUS_DIR,
+): Promise<{ scores: RunScore[]; manifest: Manifest<Split> }> {
+  const manifest = loadManifest<Split>(dir);
   const scores: RunScore[] = [];
   for (const [name, run] of Object.entries(manifest.runs).sort(([a], [b]) => a.localeCompare(b))) {
     if (!filter(run)) continue;
-    scores.push(await scoreRun(name, run, settings, source));
+    scores.push(await scoreRun(name, run, settings, source, dir));
   }
   return { scores, manifest };
 }

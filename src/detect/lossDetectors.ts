@@ -4,6 +4,7 @@ import { fmt, type Detector } from './detector';
 import type { AlertChange, EpisodeBook } from './episodes';
 import type { DetectorSettings } from './settings';
 import type { LrStepView } from './lrSteps';
+import type { LossScaleView } from './lossScale';
 import { Ema, RollingWindow, Streak } from './stats';
 
 /** Metrics whose non-finite value means the run is broken now. */
@@ -13,38 +14,60 @@ function watchedForNonFinite(name: string): boolean {
 
 export class NonFiniteDetector implements Detector {
   private readonly seen = new Set<string>();
+  /** Rows in a row on which the gradient norm was non-finite. */
+  private gradStreak = 0;
+  private rows = 0;
+
+  constructor(private readonly s: DetectorSettings) {}
 
   observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {
     for (const name in row.values) {
       if (!watchedForNonFinite(name)) continue;
       this.seen.add(name);
     }
+    const loss = row.values.loss;
+    this.rows += 1;
     for (const name of this.seen) {
       const value = row.values[name];
       if (value === undefined) continue;
-      book.judge(`nonfinite:${name}`, !Number.isFinite(value), row.step, row.source, () => ({
+      let broken = !Number.isFinite(value);
+      if (name === 'grad_norm') {
+        // An overflowed gradient beside a finite loss is a step the loss scaler skipped: fp16 AMP
+        // skips several in a row while it finds its scale in the first steps, and one now and then
+        // after. Healthy GPT-2 and fine-tuning logs have both (docs/early-warning.md, "Published
+        // runs"). After the warm-up, two rows in a row are no skip.
+        this.gradStreak = broken ? this.gradStreak + 1 : 0;
+        const lossBroken = loss !== undefined && !Number.isFinite(loss);
+        broken = broken && (lossBroken || (this.rows > this.s.warmupRows && this.gradStreak >= 2));
+      }
+      book.judge(`nonfinite:${name}`, broken, row.step, row.source, () => ({
         kind: 'nonfinite',
         severity: 'critical',
         metric: name,
-        message: `${name} is ${fmt(value)} at step ${row.step}: the run has blown up`,
+        message: `${name} is ${fmt(value)} at step ${row.step}${name === 'grad_norm' && this.gradStreak >= 2 ? ` (${this.gradStreak} rows in a row)` : ''}: the run has blown up`,
         values: { [name]: value },
       }), out);
     }
   }
 }
 
-/** A loss far above its recent median, by ratio and by robust z-score at once (no absolute level). */
+/** A loss far above its recent median, by ratio and by robust z-score at once (no absolute level),
+ *  both read on the loss floored at a tenth of its descent (lossScale.ts). */
 export class LossSpikeDetector implements Detector {
   private readonly window: RollingWindow;
   private rows = 0;
 
-  constructor(private readonly s: DetectorSettings) {
+  constructor(
+    private readonly s: DetectorSettings,
+    private readonly scale: LossScaleView,
+  ) {
     this.window = new RollingWindow(s.spikeWindow);
   }
 
   observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {
-    const loss = row.values.loss;
-    if (loss === undefined || !Number.isFinite(loss)) return;
+    const raw = row.values.loss;
+    if (raw === undefined || !Number.isFinite(raw)) return;
+    const loss = this.scale.floored(raw);
     this.rows += 1;
     let firing = false;
     let median = Number.NaN;
@@ -59,8 +82,8 @@ export class LossSpikeDetector implements Detector {
       kind: 'loss-spike',
       severity: 'critical',
       metric: 'loss',
-      message: `loss spiked to ${fmt(loss)}, ${fmt(loss / median)}× its recent median ${fmt(median)} (${fmt(z)} MADs)`,
-      values: { loss, median, z },
+      message: `loss spiked to ${fmt(raw)}, ${fmt(loss / median)}× its recent median ${fmt(median)} (${fmt(z)} MADs)`,
+      values: { loss: raw, median, z },
     }), out);
     this.window.push(loss);
   }
@@ -119,6 +142,8 @@ export class DivergenceDetector implements Detector {
     private readonly s: DetectorSettings,
     /** The Watchdog's reading of each row's rate (lrSteps.ts), ratio lrJumpRatio. */
     private readonly lrSteps: LrStepView,
+    /** The floor under the loss's ratios (lossScale.ts). */
+    private readonly scale: LossScaleView,
   ) {
     this.ema = new Ema(s.divergenceAlpha);
   }
@@ -130,7 +155,7 @@ export class DivergenceDetector implements Detector {
     if (loss === undefined) return;
     this.rows += 1;
     // Log space: a rise is a ratio, whatever the loss's scale. A non-finite loss counts as far up.
-    const x = Number.isFinite(loss) ? Math.log(Math.max(loss, 1e-12)) : (this.ema.ready ? this.ema.current : 0) + Math.log(1e6);
+    const x = Number.isFinite(loss) ? Math.log(Math.max(this.scale.floored(loss), 1e-12)) : (this.ema.ready ? this.ema.current : 0) + Math.log(1e6);
     const smoothed = this.ema.push(x);
     if (this.rows === 1) this.first = x;
     const judged = this.rows > this.s.warmupRows;

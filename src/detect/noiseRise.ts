@@ -9,6 +9,7 @@ import type { MetricRow } from '../store/run';
 import { fmt, type Detector } from './detector';
 import type { AlertChange, EpisodeBook } from './episodes';
 import type { AlertKind } from './alert';
+import type { LossScaleView } from './lossScale';
 import type { LrStepView } from './lrSteps';
 import { Cusum, LaggedReference } from './stats';
 
@@ -30,6 +31,8 @@ export interface RiseParams {
    * afresh, since the loss rises after one by design. Absent: the reference never restarts.
    */
   lrSteps?: LrStepView;
+  /** The loss's floor (lossScale.ts): the loss is judged floored. Absent: the metric as logged. */
+  scale?: LossScaleView;
 }
 
 export class NoiseRiseDetector implements Detector {
@@ -54,8 +57,10 @@ export class NoiseRiseDetector implements Detector {
   observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {
     if (this.p.h <= 0) return;
     if (this.p.lrSteps?.step === 'restart') this.restart();
-    const v = row.values[this.p.metric];
-    if (v === undefined || !Number.isFinite(v) || v <= 0) return;
+    const logged = row.values[this.p.metric];
+    if (logged === undefined || !Number.isFinite(logged)) return;
+    const v = this.p.scale ? this.p.scale.floored(logged) : logged;
+    if (v <= 0) return;
     this.rows += 1;
     const x = Math.log(v);
     let z = Number.NaN;
@@ -78,8 +83,8 @@ export class NoiseRiseDetector implements Detector {
         kind: this.p.kind,
         severity: 'warning',
         metric: this.p.metric,
-        message: `${this.p.noun} is rising beyond its own noise: ${fmt(v)} is z = ${fmt(z)} above its earlier median ${fmt(median)} (σ = ${fmt(sigma)} in log units), CUSUM ${fmt(score)} ≥ ${fmt(this.p.h)}, since step ${this.sinceStep}`,
-        values: { [this.p.metric]: v, z, cusum: score, sigma, median, since: this.sinceStep },
+        message: `${this.p.noun} is rising beyond its own noise: ${fmt(logged)} is z = ${fmt(z)} above its earlier median ${fmt(median)} (σ = ${fmt(sigma)} in log units), CUSUM ${fmt(score)} ≥ ${fmt(this.p.h)}, since step ${this.sinceStep}`,
+        values: { [this.p.metric]: logged, z, cusum: score, sigma, median, since: this.sinceStep },
       };
     }, out);
   }

@@ -38,6 +38,7 @@ export interface DetectorSettings {
   /** grad-spike: ratio of grad_norm to its rolling median and MAD z-score (in log space). */
   gradWindow: number;
   gradRatio: number;
+  gradPreClipRatio: number;
   gradZ: number;
   /** grad-spike growth: slow EMA of grad_norm this many times its level stallRows rows ago, while the loss stalls. */
   gradGrowth: number;
@@ -103,6 +104,7 @@ export const DEFAULT_SETTINGS: DetectorSettings = {
 
   gradWindow: 50,
   gradRatio: 10,
+  gradPreClipRatio: 30,
   gradZ: 10,
   gradGrowth: 3,
 
@@ -155,6 +157,7 @@ export const SETTING_DOCS: Record<keyof DetectorSettings, string> = {
   lrJumpRatio: 'divergence: warn when the learning rate jumps this many times from one row to the next.',
   gradWindow: 'grad-spike: rows in the rolling window of log grad_norm.',
   gradRatio: 'grad-spike: the gradient norm must be this many times its rolling median…',
+  gradPreClipRatio: '…or this many times, when the run logs only the norm before clipping (no grad_norm/applied): most runs clip, so a spike of that norm is mostly one the clip absorbed.',
   gradZ: '…and this many robust standard deviations above it (in log space).',
   gradGrowth: 'grad-spike: warn when the smoothed grad_norm rose this many times over the last stallRows rows while the loss made no progress.',
   sigmaObs: 'sigma-growth: SA measurements over which each layer’s top singular value growth is measured.',

@@ -5,7 +5,7 @@ import { replay } from '../../src/detect/replay';
 import { Watchdog } from '../../src/detect/watchdog';
 import { DEFAULT_SETTINGS, resolveSettings } from '../../src/detect/settings';
 import { RollingWindow } from '../../src/detect/stats';
-import { syntheticRun } from '../helpers/syntheticRun';
+import { prng, syntheticRun } from '../helpers/syntheticRun';
 
 const opened = (alerts: ReturnType<typeof replay>) => alerts.filter((a) => a.state === 'open');
 
@@ -140,6 +140,38 @@ test('a gradient spike the clip absorbs is no warning once the SDK logs the appl
   const unclipped = opened(replay(withApplied(Number.POSITIVE_INFINITY))).filter((a) => a.kind === 'grad-spike');
   assert.deepEqual(unclipped.map((a) => [a.metric, a.step]), [['grad_norm/applied', 300]]);
   assert.match(unclipped[0].message, /the gradient applied \(after clipping\) spiked/);
+});
+
+test('a loss that has fitted its data moves by ratios that are no alarm; one that climbs back to its starting scale is critical', () => {
+  // A fine-tune: 0.7 falling to 0.002, then drifting to 3× that, a hundredth of where it started
+  // (docs/early-warning.md, "The loss's scale"); the ratio alone called it diverging.
+  const rand = prng(7);
+  const loss = (i: number) => (i < 400 ? Math.max(0.002, 0.7 * Math.exp(-i / 40)) : 0.002 * Math.min(3, 1 + (i - 400) / 100));
+  const fitted = syntheticRun({ steps: 800 }).map((r, i) => ({ ...r, values: { ...r.values, loss: loss(i) * (0.9 + 0.2 * rand()) } }));
+  assert.deepEqual(opened(replay(fitted)).map((a) => a.id), []);
+  const blown = fitted.map((r, i) => (i >= 600 ? { ...r, values: { ...r.values, loss: 0.006 * Math.exp((i - 600) / 10) } } : r));
+  const critical = opened(replay(blown)).find((a) => a.severity === 'critical');
+  assert.ok(critical && critical.step > 600 && critical.step < 700, JSON.stringify(critical));
+});
+
+test('an overflowed gradient beside a finite loss is a step the loss scaler skipped; two in a row after the warm-up are critical', () => {
+  const rows = syntheticRun({ steps: 400 });
+  for (const i of [0, 1, 2, 200]) rows[i].values.grad_norm = NaN;
+  assert.deepEqual(opened(replay(rows)).filter((a) => a.kind === 'nonfinite'), [], 'the scaler finding its scale, then one skip');
+  rows[300].values.grad_norm = Infinity;
+  rows[301].values.grad_norm = Infinity;
+  const broken = opened(replay(rows)).filter((a) => a.kind === 'nonfinite');
+  assert.deepEqual(broken.map((a) => [a.metric, a.step]), [['grad_norm', rows[301].step]]);
+  assert.match(broken[0].message, /2 rows in a row/);
+  rows[100].values.loss = NaN;
+  rows[100].values.grad_norm = NaN;
+  assert.ok(opened(replay(rows)).some((a) => a.kind === 'nonfinite' && a.metric === 'grad_norm' && a.step === rows[100].step), 'with the loss');
+});
+
+test('without the applied norm, a spike of the norm before clipping counts only far past what clipped runs show', () => {
+  const spiked = (x: number) => opened(replay(syntheticRun({ steps: 500, gradFactor: (s) => (s === 300 ? x : 1) }))).filter((a) => a.kind === 'grad-spike');
+  assert.deepEqual(spiked(18), [], '18×: as healthy GPT-2 runs that clip at 1 show');
+  assert.deepEqual(spiked(60).map((a) => a.step), [300]);
 });
 
 test('every threshold is a setting, and a wrong one is refused clearly', () => {

@@ -1,0 +1,38 @@
+// The scale a loss's ratios are read on (docs/early-warning.md, "The loss's scale"). A ratio of the
+// loss means the same on every run only while the loss is far from zero: a fine-tune that fits its
+// data falls from 0.7 to 0.002 and then moves by 3× from batch to batch, and a negative loss (a
+// VAE's ELBO) has no ratio at all. So below a tenth of the size of the loss's first rows, every
+// loss detector reads the loss as that tenth: a rise that matters is one on the scale the run
+// started at. The floor is fixed once the first rows are in, so a loss that sits under it reads
+// flat (a floor that followed the loss down would itself look like a rise). On a loss far above
+// it (an LM at 3.3 after 10.9, a classifier at 0.5 after 2.3) nothing changes. eval/label.py's
+// labels have the same floor.
+import { RollingWindow } from './stats';
+
+/** The share of the size of the first rows' loss under which the loss reads flat. */
+export const LOSS_FLOOR_SHARE = 0.1;
+/** Rows whose median is the run's starting loss (eval/label.py's first window). */
+const START_ROWS = 11;
+
+/** What a loss detector reads of the run's scale. */
+export interface LossScaleView {
+  /** The loss as the detectors judge it: never below the floor. A non-finite loss is unchanged. */
+  floored(loss: number): number;
+}
+
+export class LossScale implements LossScaleView {
+  private readonly first = new RollingWindow(START_ROWS);
+  private floor = Number.NEGATIVE_INFINITY;
+
+  observe(loss: number | undefined): void {
+    if (loss === undefined || !Number.isFinite(loss) || this.first.count >= START_ROWS) return;
+    this.first.push(loss);
+    // Provisional until the first rows are in: a floor that appeared only at row 11 would make the
+    // smoothed loss of a run under it climb to it.
+    this.floor = LOSS_FLOOR_SHARE * Math.abs(this.first.median());
+  }
+
+  floored(loss: number): number {
+    return Number.isFinite(loss) ? Math.max(loss, this.floor) : loss;
+  }
+}
