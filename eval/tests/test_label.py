@@ -140,3 +140,18 @@ def test_rows_without_loss_are_ignored_and_steps_are_kept():
     out = label_rows(rows)
     assert out.label == "explode"
     assert out.onset == 2000
+
+
+def test_a_fitted_loss_that_triples_near_zero_is_no_explosion_one_back_at_its_start_scale_is():
+    # 0.7 down to 0.002, then 0.006 for good: 3x its best, but a hundredth of where it started.
+    fitted = decay(200, start=0.7, floor=0.002, tau=20)
+    out = lab(fitted + [0.006] * 200)
+    assert out.label != "explode"
+    out = lab(fitted + [0.5] * 200)
+    assert out.label == "explode"
+    assert out.onset == 200
+
+
+def test_a_negative_loss_that_keeps_falling_is_healthy():
+    out = lab([-65000.0 - 1200.0 * i for i in range(300)])
+    assert out.label == "healthy"

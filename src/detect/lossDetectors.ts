@@ -82,7 +82,7 @@ export class LossSpikeDetector implements Detector {
       kind: 'loss-spike',
       severity: 'critical',
       metric: 'loss',
-      message: `loss spiked to ${fmt(raw)}, ${fmt(loss / median)}× its recent median ${fmt(median)} (${fmt(z)} MADs)`,
+      message: `loss spiked to ${fmt(raw)}, ${fmt(loss / median)}× its recent median ${fmt(median)} (${fmt(z)} MADs)${this.scale.note(median)}`,
       values: { loss: raw, median, z },
     }), out);
     this.window.push(loss);
@@ -210,7 +210,7 @@ export class DivergenceDetector implements Detector {
       kind: 'divergence',
       severity: 'critical',
       metric: 'loss',
-      message: `loss is diverging: smoothed ${fmt(values.smoothed)} is ${fmt(rise + 1)}× its best ${fmt(values.best)}`,
+      message: `loss is diverging: smoothed ${fmt(values.smoothed)} is ${fmt(rise + 1)}× its best ${fmt(values.best)}${this.scale.note(values.best)}`,
       values,
     }), out);
   }

@@ -7,6 +7,7 @@
 // flat (a floor that followed the loss down would itself look like a rise). On a loss far above
 // it (an LM at 3.3 after 10.9, a classifier at 0.5 after 2.3) nothing changes. eval/label.py's
 // labels have the same floor.
+import { fmt } from './detector';
 import { RollingWindow } from './stats';
 
 /** The share of the size of the first rows' loss under which the loss reads flat. */
@@ -18,6 +19,8 @@ const START_ROWS = 11;
 export interface LossScaleView {
   /** The loss as the detectors judge it: never below the floor. A non-finite loss is unchanged. */
   floored(loss: number): number;
+  /** What a message ends with when a level it quotes is the floor, not the loss (else ''). */
+  note(level: number): string;
 }
 
 export class LossScale implements LossScaleView {
@@ -34,5 +37,10 @@ export class LossScale implements LossScaleView {
 
   floored(loss: number): number {
     return Number.isFinite(loss) ? Math.max(loss, this.floor) : loss;
+  }
+
+  note(level: number): string {
+    const atFloor = Number.isFinite(this.floor) && Math.abs(level - this.floor) <= 1e-3 * Math.abs(this.floor);
+    return atFloor ? `; ${fmt(level)} is the floor under the loss’s ratios, a tenth of its first rows’ loss` : '';
   }
 }

@@ -35,6 +35,10 @@ export interface RiseParams {
   scale?: LossScaleView;
 }
 
+/** Rows per block of the reference's batch-means σ (stats.ts, LaggedReference): 10 blocks of 10 in
+ *  the default 100-row reference. Chosen on the development splits (docs/early-warning.md, item 15). */
+const RISE_BLOCK = 10;
+
 export class NoiseRiseDetector implements Detector {
   private ref: LaggedReference;
   private cusum: Cusum;
@@ -43,12 +47,12 @@ export class NoiseRiseDetector implements Detector {
   private sinceStep = Number.NaN;
 
   constructor(private readonly p: RiseParams) {
-    this.ref = new LaggedReference(p.lag, p.window);
+    this.ref = new LaggedReference(p.lag, p.window, undefined, undefined, RISE_BLOCK);
     this.cusum = new Cusum(p.k);
   }
 
   private restart(): void {
-    this.ref = new LaggedReference(this.p.lag, this.p.window);
+    this.ref = new LaggedReference(this.p.lag, this.p.window, undefined, undefined, RISE_BLOCK);
     this.cusum = new Cusum(this.p.k);
     this.rows = 0;
     this.open = false;
@@ -83,7 +87,7 @@ export class NoiseRiseDetector implements Detector {
         kind: this.p.kind,
         severity: 'warning',
         metric: this.p.metric,
-        message: `${this.p.noun} is rising beyond its own noise: ${fmt(logged)} is z = ${fmt(z)} above its earlier median ${fmt(median)} (σ = ${fmt(sigma)} in log units), CUSUM ${fmt(score)} ≥ ${fmt(this.p.h)}, since step ${this.sinceStep}`,
+        message: `${this.p.noun} is rising beyond its own noise: ${fmt(logged)} is z = ${fmt(z)} above its earlier median ${fmt(median)} (σ = ${fmt(sigma)} in log units), CUSUM ${fmt(score)} ≥ ${fmt(this.p.h)}, since step ${this.sinceStep}${this.p.scale?.note(median) ?? ''}`,
         values: { [this.p.metric]: logged, z, cusum: score, sigma, median, since: this.sinceStep },
       };
     }, out);

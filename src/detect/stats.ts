@@ -32,6 +32,12 @@ export class RollingWindow {
     return quantileSorted(this.sorted, 0.5);
   }
 
+  /** The values, oldest first. */
+  inOrder(): number[] {
+    if (this.filled < this.size) return this.ring.slice(0, this.filled);
+    return [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
+  }
+
   /** Median absolute deviation, scaled by 1.4826 so it estimates σ for normal data. */
   mad(): number {
     const m = this.median();
@@ -122,6 +128,13 @@ export class LossProgress {
  * The noise reference of a series: median and robust σ (1.4826·MAD) of its values from `lag` to
  * `lag + size` rows back. The lag keeps a rise out of its own reference for `lag` rows, so a
  * rise reads in units of the noise the series had before it (docs/early-warning.md).
+ *
+ * With `block` > 1 the σ is at least the batch-means estimate: the robust spread of the means of
+ * consecutive blocks of `block` rows, times √block. For independent noise the two agree; for a
+ * series whose level wanders (an LM's loss as the data shards change: GPT-2 logs drift 1.5 % for
+ * hundreds of steps on a per-row σ of 1 %) the per-row σ understates how far its mean moves, and a
+ * CUSUM of per-row z-scores reads every wander as a rise. Batch means are the textbook long-run
+ * variance for a CUSUM on autocorrelated data.
  */
 export class LaggedReference {
   private readonly delay: number[] = [];
@@ -132,7 +145,13 @@ export class LaggedReference {
 
   /** The median and MAD are recomputed every `refreshEvery` pushes: a reference of `size` rows moves
    *  little in a few, and the MAD's sort is the detectors' largest cost per row. */
-  constructor(readonly lag: number, readonly size: number, private readonly minCount = 20, private readonly refreshEvery = 5) {
+  constructor(
+    readonly lag: number,
+    readonly size: number,
+    private readonly minCount = 20,
+    private readonly refreshEvery = 5,
+    private readonly block = 1,
+  ) {
     this.window = new RollingWindow(Math.max(1, size));
   }
 
@@ -151,7 +170,7 @@ export class LaggedReference {
   private refresh(): void {
     if (Number.isFinite(this.med) && this.pending < this.refreshEvery) return;
     this.med = this.window.median();
-    this.sigma = this.window.mad();
+    this.sigma = this.block > 1 ? Math.max(this.window.mad(), batchMeansSd(this.window.inOrder(), this.block)) : this.window.mad();
     this.pending = 0;
   }
 
@@ -165,6 +184,21 @@ export class LaggedReference {
     this.refresh();
     return Math.max(this.sigma, floor);
   }
+}
+
+/** √b × the robust σ of the means of consecutive blocks of b values; 0 with fewer than 4 blocks. */
+function batchMeansSd(xs: number[], b: number): number {
+  const means: number[] = [];
+  for (let i = 0; i + b <= xs.length; i += b) {
+    let sum = 0;
+    for (let j = i; j < i + b; j++) sum += xs[j];
+    means.push(sum / b);
+  }
+  if (means.length < 4) return 0;
+  means.sort((x, y) => x - y);
+  const m = quantileSorted(means, 0.5);
+  const deviations = means.map((v) => Math.abs(v - m)).sort((x, y) => x - y);
+  return 1.4826 * quantileSorted(deviations, 0.5) * Math.sqrt(b);
 }
 
 /** One-sided upper CUSUM of standardised values: S = max(0, S + z − k), and where it last left 0. */

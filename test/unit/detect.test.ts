@@ -152,6 +152,20 @@ test('a loss that has fitted its data moves by ratios that are no alarm; one tha
   const blown = fitted.map((r, i) => (i >= 600 ? { ...r, values: { ...r.values, loss: 0.006 * Math.exp((i - 600) / 10) } } : r));
   const critical = opened(replay(blown)).find((a) => a.severity === 'critical');
   assert.ok(critical && critical.step > 600 && critical.step < 700, JSON.stringify(critical));
+  assert.match(critical.message, /is the floor under the loss’s ratios, a tenth of its first rows’ loss$/, 'it says the level it quotes is the floor');
+});
+
+test('a loss that wanders with its data for hundreds of rows is no rise; one that keeps rising is', () => {
+  // An LM's loss: 1 % noise per row, and a level that drifts 2 % up and back over 800 rows as the
+  // data shards change (the GPT-2 logs of docs/early-warning.md, item 15).
+  const rand = prng(11);
+  const level = (i: number) => 3.6 * (1 + 0.02 * Math.max(0, Math.sin((2 * Math.PI * i) / 800)));
+  const lm = (rise: (i: number) => number) =>
+    syntheticRun({ steps: 3000 }).map((r, i) => ({ ...r, values: { ...r.values, loss: level(i) * rise(i) * (1 + 0.01 * (rand() + rand() + rand() - 1.5) * 2) } }));
+  const rises = (rows: ReturnType<typeof lm>) => opened(replay(rows)).filter((a) => a.id.startsWith('divergence:rise'));
+  assert.deepEqual(rises(lm(() => 1)).map((a) => a.id), []);
+  const [warned] = rises(lm((i) => (i < 2000 ? 1 : Math.exp((i - 2000) / 400))));
+  assert.ok(warned && warned.step > 2000 && warned.step < 2200, JSON.stringify(warned));
 });
 
 test('an overflowed gradient beside a finite loss is a step the loss scaler skipped; two in a row after the warm-up are critical', () => {
