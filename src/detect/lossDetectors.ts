@@ -52,7 +52,7 @@ export class NonFiniteDetector implements Detector {
 }
 
 /** A loss far above its recent median, by ratio and by robust z-score at once (no absolute level),
- *  both read on the loss floored at a tenth of its descent (lossScale.ts). */
+ *  both read on the loss floored at a tenth of its first rows' size (lossScale.ts). */
 export class LossSpikeDetector implements Detector {
   private readonly window: RollingWindow;
   private rows = 0;

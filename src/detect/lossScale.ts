@@ -1,4 +1,4 @@
-// The scale a loss's ratios are read on (docs/early-warning.md, "The loss's scale"). A ratio of the
+// The scale a loss's ratios are read on (docs/early-warning.md, "The detectors", item 12). A ratio of the
 // loss means the same on every run only while the loss is far from zero: a fine-tune that fits its
 // data falls from 0.7 to 0.002 and then moves by 3× from batch to batch, and a negative loss (a
 // VAE's ELBO) has no ratio at all. So below a tenth of the size of the loss's first rows, every

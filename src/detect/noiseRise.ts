@@ -36,7 +36,8 @@ export interface RiseParams {
 }
 
 /** Rows per block of the reference's batch-means σ (stats.ts, LaggedReference): 10 blocks of 10 in
- *  the default 100-row reference. Chosen on the development splits (docs/early-warning.md, item 15). */
+ *  the default 100-row reference. Chosen on the development splits (docs/early-warning.md, "The
+ *  detectors", item 15). */
 const RISE_BLOCK = 10;
 
 export class NoiseRiseDetector implements Detector {

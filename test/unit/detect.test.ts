@@ -144,7 +144,7 @@ test('a gradient spike the clip absorbs is no warning once the SDK logs the appl
 
 test('a loss that has fitted its data moves by ratios that are no alarm; one that climbs back to its starting scale is critical', () => {
   // A fine-tune: 0.7 falling to 0.002, then drifting to 3× that, a hundredth of where it started
-  // (docs/early-warning.md, "The loss's scale"); the ratio alone called it diverging.
+  // (docs/early-warning.md, "The detectors", item 12); the ratio alone called it diverging.
   const rand = prng(7);
   const loss = (i: number) => (i < 400 ? Math.max(0.002, 0.7 * Math.exp(-i / 40)) : 0.002 * Math.min(3, 1 + (i - 400) / 100));
   const fitted = syntheticRun({ steps: 800 }).map((r, i) => ({ ...r, values: { ...r.values, loss: loss(i) * (0.9 + 0.2 * rand()) } }));
