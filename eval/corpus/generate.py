@@ -130,6 +130,15 @@ def specs() -> list[Spec]:
             # rate passes what the model can take (twin: a peak a quarter as high)
             add("warmup-high", base.with_(optimizer="sgd", lr=2.0, warmup=300))
             add("warmup-high-twin", base.with_(optimizer="sgd", lr=0.5, warmup=300))
+            if family == "transformer":
+                # Added after the 308: attention-logit growth (Wortsman et al. 2023, "Small-scale
+                # proxies for large-scale Transformer training instabilities"). Without LayerNorm or
+                # the 1/sqrt(d) scale, a constant AdamW rate of 3e-2 lets the attention logits grow
+                # until the loss blows up some 250-300 steps in; the twin's qk-LayerNorm keeps them
+                # bounded at the same rate.
+                high = base.with_(lr=base.lr * 15, cosine=False)
+                add("attn-logit-high", high, Variant(norm=False, attn_scale=False))
+                add("attn-logit-high-twin", high, Variant(norm=False, attn_scale=False, qk_norm=True))
     return out
 
 
