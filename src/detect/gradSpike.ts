@@ -15,22 +15,22 @@ import { Ema, LossProgress, RollingWindow } from './stats';
 export const APPLIED_GRAD_NORM = 'grad_norm/applied';
 
 export class GradSpikeDetector implements Detector {
-  private window: RollingWindow;
-  private slow = new Ema(0.05);
-  private recent: number[] = [];
+  private window!: RollingWindow;
+  private slow!: Ema;
+  private recent!: number[];
   private rows = 0;
   private readonly loss: LossProgress;
   /** Once a run has sent the applied norm, it is the one judged for the rest of the run. */
-  private metric: 'grad_norm' | typeof APPLIED_GRAD_NORM = 'grad_norm';
+  private metric!: 'grad_norm' | typeof APPLIED_GRAD_NORM;
 
   constructor(private readonly s: DetectorSettings) {
-    this.window = new RollingWindow(s.gradWindow);
+    this.judge('grad_norm');
     this.loss = new LossProgress(s.divergenceAlpha, s.stallRows);
   }
 
-  /** The pre-clip history says nothing about the applied norm's level: both start afresh. */
-  private switchToApplied(): void {
-    this.metric = APPLIED_GRAD_NORM;
+  /** Judge `metric` from a fresh history: the pre-clip norm's says nothing of the applied norm's level. */
+  private judge(metric: 'grad_norm' | typeof APPLIED_GRAD_NORM): void {
+    this.metric = metric;
     this.window = new RollingWindow(this.s.gradWindow);
     this.slow = new Ema(0.05);
     this.recent = [];
@@ -39,7 +39,7 @@ export class GradSpikeDetector implements Detector {
 
   observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {
     this.loss.observe(row.values.loss);
-    if (this.metric === 'grad_norm' && row.values[APPLIED_GRAD_NORM] !== undefined) this.switchToApplied();
+    if (this.metric === 'grad_norm' && row.values[APPLIED_GRAD_NORM] !== undefined) this.judge(APPLIED_GRAD_NORM);
     const metric = this.metric;
     const noun = metric === APPLIED_GRAD_NORM ? 'the gradient applied (after clipping)' : 'gradient norm';
     const g = row.values[metric];

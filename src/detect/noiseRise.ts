@@ -41,17 +41,17 @@ export interface RiseParams {
 const RISE_BLOCK = 10;
 
 export class NoiseRiseDetector implements Detector {
-  private ref: LaggedReference;
-  private cusum: Cusum;
+  private ref!: LaggedReference;
+  private cusum!: Cusum;
   private rows = 0;
   private open = false;
   private sinceStep = Number.NaN;
 
   constructor(private readonly p: RiseParams) {
-    this.ref = new LaggedReference(p.lag, p.window, undefined, undefined, RISE_BLOCK);
-    this.cusum = new Cusum(p.k);
+    this.restart();
   }
 
+  /** A fresh reference and sum: at the start, and after a warm restart. */
   private restart(): void {
     this.ref = new LaggedReference(this.p.lag, this.p.window, undefined, undefined, RISE_BLOCK);
     this.cusum = new Cusum(this.p.k);

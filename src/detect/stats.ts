@@ -40,10 +40,15 @@ export class RollingWindow {
 
   /** Median absolute deviation, scaled by 1.4826 so it estimates σ for normal data. */
   mad(): number {
-    const m = this.median();
-    const deviations = this.sorted.map((v) => Math.abs(v - m)).sort((a, b) => a - b);
-    return 1.4826 * quantileSorted(deviations, 0.5);
+    return madOfSorted(this.sorted);
   }
+}
+
+/** 1.4826 × the median absolute deviation of values sorted ascending. */
+function madOfSorted(sorted: number[]): number {
+  const m = quantileSorted(sorted, 0.5);
+  const deviations = sorted.map((v) => Math.abs(v - m)).sort((a, b) => a - b);
+  return 1.4826 * quantileSorted(deviations, 0.5);
 }
 
 function lowerBound(sorted: number[], value: number): number {
@@ -195,10 +200,7 @@ function batchMeansSd(xs: number[], b: number): number {
     means.push(sum / b);
   }
   if (means.length < 4) return 0;
-  means.sort((x, y) => x - y);
-  const m = quantileSorted(means, 0.5);
-  const deviations = means.map((v) => Math.abs(v - m)).sort((x, y) => x - y);
-  return 1.4826 * quantileSorted(deviations, 0.5) * Math.sqrt(b);
+  return madOfSorted(means.sort((x, y) => x - y)) * Math.sqrt(b);
 }
 
 /** One-sided upper CUSUM of standardised values: S = max(0, S + z − k), and where it last left 0. */
