@@ -12,8 +12,10 @@ its ``loss`` rows (rows without a loss are ignored; index i counts loss rows):
 "x above r·b" below reads x − b > (r − 1)·max(b, F·|m_W-1|), F = 0.1: a ratio to the best, but
 never to less than a tenth of the size of the first window's loss. A loss that fell to nearly
 nothing (a fine-tune that fits its data: 0.7 → 0.002) moves by large ratios that are no
-explosion, and a negative loss (a VAE's ELBO) has no ratio at all. The detectors read the loss
-with the same floor (src/detect/lossScale.ts).
+explosion, and a negative loss (a VAE's ELBO) has no ratio at all. When the first W losses cross
+zero (a policy-gradient surrogate), the floor is at least their spread, 1.4826 × their MAD: such a
+loss has a spread but no level. The detectors read the loss with the same floor
+(src/detect/lossScale.ts).
 
 * explode: there is an onset o >= warm such that every later loss L_j (j >= o) is non-finite or
   above R·b_o (R = 1.25), the peak after o is large (non-finite, or max m_j above K·b_o, K = 2),
@@ -91,6 +93,12 @@ def label_losses(steps: list[int], losses: list[float]) -> Label:
         b.append(best)
     warm = max(WARM_MIN, int(WARM_FRAC * n))
     first_window = m[min(WINDOW, n) - 1]
+    floor = F_RANGE * abs(first_window)
+    first_rows = [x for x in vals[: min(WINDOW, n)] if math.isfinite(x)]
+    if first_rows and min(first_rows) < 0 < max(first_rows):
+        # a loss whose first rows cross zero has its spread for its size (src/detect/lossScale.ts)
+        centre = median(first_rows)
+        floor = max(floor, 1.4826 * float(median([abs(x - centre) for x in first_rows])))
     nonfinite_idx = next((i for i, x in enumerate(vals) if math.isinf(x)), None)
     nonfinite_step = steps[nonfinite_idx] if nonfinite_idx is not None else None
 
@@ -107,7 +115,7 @@ def label_losses(steps: list[int], losses: list[float]) -> Label:
         """x above `ratio` x base, where the base is never less than F_RANGE of the first window's
         loss: a loss that has fallen to nearly nothing (a fine-tune fitting its data) moves by large
         ratios that are no explosion, and a negative loss has no ratio."""
-        return x - base > (ratio - 1) * max(base, F_RANGE * abs(first_window))
+        return x - base > (ratio - 1) * max(base, floor)
 
     onset_idx: int | None = None
     for o in range(min(warm, n), n):
@@ -154,8 +162,7 @@ def label_losses(steps: list[int], losses: list[float]) -> Label:
         return Label(
             "spike-recover",
             None,
-            f"loss {vals[spike_idx]:.4g} at step {steps[spike_idx]} >= {S_SPIKE} x best "
-            f"{b[spike_idx - 1]:.4g}, {end}",
+            f"loss {vals[spike_idx]:.4g} at step {steps[spike_idx]} >= {S_SPIKE} x best {b[spike_idx - 1]:.4g}, {end}",
             best=b_last,
             peak_ratio=max(vals[warm:]) / b_last if b_last > 0 else None,
             nonfinite_step=nonfinite_step,

@@ -2,6 +2,7 @@
 //   node --import tsx eval/corpus/evaluate.ts [--split sealed|dev|all] [--json FILE] [--kinds]
 //       [--settings '{"riseH": 20}'] [--cli dist/cli.js]   (another build's detectors, e.g. the old defaults)
 //       [--published]   (other people's published logs, test/fixtures/published, instead of the corpus)
+//       [--zoo]         (healthy runs of other kinds of training, test/fixtures/zoo, eval/zoo/generate.py)
 // Prints, per family of the split and for the split as a whole: healthy runs with no alert,
 // alerts per 10 000 healthy steps, recall (warned before the onset and still open at it), the
 // median lead and the median lead over the best clean peer; then leave-one-family-out: each
@@ -9,7 +10,7 @@
 // Exit 0 whatever the figures (the sealed-split test checks them).
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CORPUS_DIR, PUBLISHED_DIR, figures, fromCli, inProcess, loadPeers, scoreSplit, type GroupFigures, type RunScore } from './score';
+import { CORPUS_DIR, PUBLISHED_DIR, ZOO_DIR, figures, fromCli, inProcess, loadPeers, scoreSplit, type GroupFigures, type RunScore } from './score';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -37,7 +38,7 @@ const HEADER = `${'family'.padEnd(12)} ${'hlth'.padStart(4)} ${'expl'.padStart(4
 
 async function main(): Promise<void> {
   const split = arg('--split') ?? 'sealed';
-  const dir = process.argv.includes('--published') ? PUBLISHED_DIR : CORPUS_DIR;
+  const dir = process.argv.includes('--published') ? PUBLISHED_DIR : process.argv.includes('--zoo') ? ZOO_DIR : CORPUS_DIR;
   const peers = loadPeers(dir);
   const cli = arg('--cli');
   const settings = arg('--settings') ? (JSON.parse(arg('--settings')!) as Record<string, number>) : {};

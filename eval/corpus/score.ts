@@ -11,6 +11,8 @@ import type { DetectorSettings } from '../../src/detect/settings';
 export const CORPUS_DIR = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'corpus');
 /** Other people's published training logs (eval/published/extract.py): scored the same way. */
 export const PUBLISHED_DIR = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'published');
+/** Healthy runs of kinds neither of the others holds (eval/zoo/generate.py): every alert is a false alarm. */
+export const ZOO_DIR = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'zoo');
 export const PEERS = ['lightning', 'llm-foundry', 'olmo-core', 'megatron', 'trainpulse', 'trainscope'] as const;
 
 export interface ManifestRun {
@@ -180,4 +182,10 @@ export async function scoreSplit(
     scores.push(await scoreRun(name, run, settings, source, dir));
   }
   return { scores, manifest };
+}
+
+/** The figures of one split of a folder of runs, with the default settings: what the pinning tests read. */
+export async function splitFigures(dir: string, which: 'dev' | 'sealed'): Promise<GroupFigures> {
+  const { scores, manifest } = await scoreSplit((r) => r.split === which, {}, undefined, dir);
+  return figures(scores, loadPeers(dir), manifest.runs);
 }

@@ -9,10 +9,15 @@ import type { MetricRow } from '../store/run';
 import { fmt, type Detector } from './detector';
 import type { AlertChange, EpisodeBook } from './episodes';
 import type { DetectorSettings } from './settings';
-import { Ema, LossProgress, RollingWindow } from './stats';
+import { diffSigma, Ema, LossProgress, RollingWindow } from './stats';
 
 /** The SDK's post-clip gradient norm (trainer/lossradar/applied.py). */
 export const APPLIED_GRAD_NORM = 'grad_norm/applied';
+
+/** The smoothing of the gradient's growth rule. */
+const SLOW_ALPHA = 0.05;
+/** How many σ of its own noise the smoothed level's growth must pass, as divergence's critical rise (lossDetectors.ts). */
+const GROWTH_NOISE_Z = 4;
 
 export class GradSpikeDetector implements Detector {
   private window!: RollingWindow;
@@ -32,7 +37,7 @@ export class GradSpikeDetector implements Detector {
   private judge(metric: 'grad_norm' | typeof APPLIED_GRAD_NORM): void {
     this.metric = metric;
     this.window = new RollingWindow(this.s.gradWindow);
-    this.slow = new Ema(0.05);
+    this.slow = new Ema(SLOW_ALPHA);
     this.recent = [];
     this.rows = 0;
   }
@@ -68,7 +73,16 @@ export class GradSpikeDetector implements Detector {
     // like every judgement: measured from the first rows, a gradient that starts near 0 "grew".
     if (judged) this.recent.push(smooth);
     if (this.recent.length > this.s.stallRows + 1) this.recent.shift();
-    const growth = judged && this.recent.length > this.s.stallRows ? Math.exp(smooth - this.recent[0]) : 1;
+    let growth = judged && this.recent.length > this.s.stallRows ? Math.exp(smooth - this.recent[0]) : 1;
+    // The growth must also pass what the smoothed level's own noise moves it: two readings of an EMA
+    // of white noise, far apart, differ by √2·σ·√(α/(2−α)). A per-sample gradient's log spreads by a
+    // whole unit and its EMA wanders 3× either way on a healthy run (docs/early-warning.md, "The zoo").
+    let noise = 1;
+    if (growth >= this.s.gradGrowth) {
+      // The row-to-row σ, from differences: the growth itself is no noise.
+      noise = Math.exp(GROWTH_NOISE_Z * Math.SQRT2 * diffSigma(this.window.inOrder()) * Math.sqrt(SLOW_ALPHA / (2 - SLOW_ALPHA)));
+      if (growth < this.s.gradGrowth * noise) growth = 1;
+    }
     book.judge('grad-spike', spike, row.step, row.source, () => ({
       kind: 'grad-spike',
       severity: 'warning',
@@ -81,8 +95,8 @@ export class GradSpikeDetector implements Detector {
       kind: 'grad-spike',
       severity: 'warning',
       metric,
-      message: `${noun} keeps growing while the loss stalls: its smoothed level rose ${fmt(growth)}× over the last ${this.s.stallRows} rows`,
-      values: { [metric]: g, growth },
+      message: `${noun} keeps growing while the loss stalls: its smoothed level rose ${fmt(growth)}× over the last ${this.s.stallRows} rows${noise >= 1.1 ? ` (its noise alone moves it ${fmt(noise)}×)` : ''}`,
+      values: { [metric]: g, growth, noise },
     }), out);
   }
 }

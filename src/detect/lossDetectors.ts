@@ -5,7 +5,7 @@ import type { AlertChange, EpisodeBook } from './episodes';
 import type { DetectorSettings } from './settings';
 import type { LrStepView } from './lrSteps';
 import type { LossScaleView } from './lossScale';
-import { Ema, RollingWindow, Streak } from './stats';
+import { Ema, LaggedReference, RollingWindow, Streak } from './stats';
 
 /** Metrics whose non-finite value means the run is broken now. */
 function watchedForNonFinite(name: string): boolean {
@@ -51,9 +51,15 @@ export class NonFiniteDetector implements Detector {
   }
 }
 
-/** A loss far above its recent median, by ratio and by robust z-score at once (no absolute level),
- *  both read on the loss floored at a tenth of its first rows' size (lossScale.ts). */
+/** A loss far above its recent median, by ratio and by robust z-score at once (no absolute level).
+ *  The ratio is read on the loss floored at a tenth of its first rows' size (lossScale.ts): it is a
+ *  question of scale. The z-score is of the log of the loss as logged, as grad-spike's is of the log
+ *  norm: it is a question of noise. A per-sample or tiny-batch loss is heavy-tailed (a hard example's
+ *  loss is 30× the median) and often under the floor, and both a MAD in linear units and a MAD of
+ *  the floored loss (which sits at the floor, MAD 0) read its ordinary tail as hundreds of MADs
+ *  (docs/early-warning.md, "The zoo"). */
 export class LossSpikeDetector implements Detector {
+  /** The log of each row's loss as logged (a loss ≤ 0 as its floor's log). */
   private readonly window: RollingWindow;
   private rows = 0;
 
@@ -68,30 +74,42 @@ export class LossSpikeDetector implements Detector {
     const raw = row.values.loss;
     if (raw === undefined || !Number.isFinite(raw)) return;
     const loss = this.scale.floored(raw);
+    const positive = raw > 0 ? raw : loss;
+    if (!(positive > 0)) return;
+    const x = Math.log(positive);
     this.rows += 1;
     let firing = false;
     let median = Number.NaN;
     let z = Number.NaN;
     if (this.rows > this.s.warmupRows && this.window.count >= Math.min(10, this.s.spikeWindow)) {
-      median = this.window.median();
-      const mad = Math.max(this.window.mad(), 1e-3 * Math.abs(median), 1e-12);
-      z = (loss - median) / mad;
-      firing = median > 0 && loss >= median * this.s.spikeRatio && z >= this.s.spikeZ;
+      const m = this.window.median();
+      // The floor is monotone: the median of the floored losses is the floored median.
+      median = this.scale.floored(Math.exp(m));
+      z = (x - m) / Math.max(this.window.mad(), 1e-3);
+      firing = loss >= median * this.s.spikeRatio && z >= this.s.spikeZ;
     }
     book.judge('loss-spike', firing, row.step, row.source, () => ({
       kind: 'loss-spike',
       severity: 'critical',
       metric: 'loss',
-      message: `loss spiked to ${fmt(raw)}, ${fmt(loss / median)}× its recent median ${fmt(median)} (${fmt(z)} MADs)${this.scale.note(median)}`,
+      message: `loss spiked to ${fmt(raw)}, ${fmt(loss / median)}× its recent median ${fmt(median)} (${fmt(z)} MADs of its log)${this.scale.note(median)}`,
       values: { loss: raw, median, z },
     }), out);
-    this.window.push(loss);
+    this.window.push(x);
   }
 }
 
 /** The rate's rise over the last stallRows rows, in log units, as a share of its rise over the
  *  stallRows before, at which it still counts as rising steadily (a ramp reads 1, noise aside). */
 const EDGE_STEADY = 0.8;
+
+/** How many σ of its own smoothed value the loss must rise beyond its critical ratio. The best of
+ *  an EMA is its lowest excursion, biased low by about this much on a long noisy run (a per-sample
+ *  loss's EMA wanders 4× either way), and a real explosion multiplies the loss many times over
+ *  (docs/early-warning.md, "The zoo"). */
+const CRITICAL_NOISE_Z = 4;
+/** Rows per block of the batch-means σ of the reference (stats.ts, LaggedReference), as the rise beyond noise's. */
+const CRITICAL_NOISE_BLOCK = 10;
 
 /**
  * The smoothed loss at a multiple of its best is critical (it is exploding now); the LR at the edge
@@ -135,8 +153,10 @@ export class DivergenceDetector implements Detector {
   private readonly critStreak = new Streak();
   private lr = Number.NaN;
   private first = Number.NaN;
-  /** [smoothed log loss, lr] of the last 2 × stallRows + 1 rows. */
-  private readonly window: [number, number][] = [];
+  /** The log loss's median and robust σ some rows back: the smoothed loss's own noise. */
+  private readonly noise: LaggedReference;
+  /** [smoothed log loss, lr, the highest lr so far] of the last 2 × stallRows + 1 rows. */
+  private readonly window: [number, number, number][] = [];
 
   constructor(
     private readonly s: DetectorSettings,
@@ -146,6 +166,8 @@ export class DivergenceDetector implements Detector {
     private readonly scale: LossScaleView,
   ) {
     this.ema = new Ema(s.divergenceAlpha);
+    // Refreshed every 20 rows: a margin of 100 rows' noise moves slowly, and each refresh sorts them.
+    this.noise = new LaggedReference(s.riseLag, s.riseWindow, undefined, 20, CRITICAL_NOISE_BLOCK);
   }
 
   observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {
@@ -157,6 +179,7 @@ export class DivergenceDetector implements Detector {
     // Log space: a rise is a ratio, whatever the loss's scale. A non-finite loss counts as far up.
     const x = Number.isFinite(loss) ? Math.log(Math.max(this.scale.floored(loss), 1e-12)) : (this.ema.ready ? this.ema.current : 0) + Math.log(1e6);
     const smoothed = this.ema.push(x);
+    if (Number.isFinite(loss)) this.noise.push(x);
     if (this.rows === 1) this.first = x;
     const judged = this.rows > this.s.warmupRows;
     if (judged && smoothed < this.best) this.best = smoothed;
@@ -168,21 +191,25 @@ export class DivergenceDetector implements Detector {
     // a warm-up's slow early progress is no instability (docs/early-warning.md).
     const window = this.window;
     const span = this.s.stallRows;
-    window.push([smoothed, this.lr]);
+    window.push([smoothed, this.lr, this.lrSteps.highest]);
     if (window.length > 2 * span + 1) window.shift();
     let stalled = false;
     let progress = Number.NaN;
     let lrRise = Number.NaN;
     if (judged && window.length > 2 * span) {
-      const [oldLoss, oldLr] = window[span];
+      const [oldLoss, oldLr, oldHighest] = window[span];
       const olderLr = window[0][1];
       progress = 1 - Math.exp(smoothed - oldLoss);
       lrRise = this.lr / oldLr;
       const steady = Math.log(lrRise) >= EDGE_STEADY * Math.log(oldLr / olderLr);
+      // Only a rise into rates the run has not trained at: a cyclic schedule (CyclicLR, a warm
+      // restart's re-warm-up) climbs back through rates it has survived, as a restart jumps back to
+      // one (item 8; docs/early-warning.md, "The zoo").
+      const unseen = this.lr > oldHighest * (1 + 1e-6);
       // Only after a healthy phase: a loss still at its starting level has not begun to learn yet
       // (an MAE loss on noisy labels is slow to start), which is no sign of instability.
       const learned = 1 - Math.exp(this.best - this.first) >= this.s.minLearned;
-      stalled = learned && progress < this.s.minProgress && lrRise >= this.s.lrRiseRatio && steady;
+      stalled = learned && unseen && progress < this.s.minProgress && lrRise >= this.s.lrRiseRatio && steady;
     }
     // The risk lasts while the rate stays at least where it was when the stall was seen: on a ramp
     // it keeps rising until the loss blows up, and a warning that closed when the loss moved again
@@ -204,13 +231,17 @@ export class DivergenceDetector implements Detector {
     // The creeping rise is judged in units of the loss's own noise (noiseRise.ts, divergence:rise):
     // a fixed fraction above a best that is biased low on a noisy loss fired on healthy classifiers.
     const rise = judged && Number.isFinite(this.best) ? Math.exp(smoothed - this.best) - 1 : 0;
-    const crit = this.critStreak.push(rise >= this.s.divergenceCriticalRise) >= Math.max(1, Math.ceil(this.s.divergenceSustainRows / 2));
-    const values = { loss, smoothed: Math.exp(smoothed), best: Math.exp(this.best), rise };
+    // The EMA's σ: the per-row σ times √(α/(2−α)), the standard deviation of an EMA of white noise.
+    const a = this.s.divergenceAlpha;
+    const margin = this.noise.ready ? CRITICAL_NOISE_Z * this.noise.sd(0) * Math.sqrt(a / (2 - a)) : 0;
+    const beyond = rise > 0 && Math.log1p(rise) >= Math.log1p(this.s.divergenceCriticalRise) + margin;
+    const crit = this.critStreak.push(beyond) >= Math.max(1, Math.ceil(this.s.divergenceSustainRows / 2));
+    const values = { loss, smoothed: Math.exp(smoothed), best: Math.exp(this.best), rise, noise: Math.exp(margin) };
     book.judge('divergence:critical', crit, row.step, row.source, () => ({
       kind: 'divergence',
       severity: 'critical',
       metric: 'loss',
-      message: `loss is diverging: smoothed ${fmt(values.smoothed)} is ${fmt(rise + 1)}× its best ${fmt(values.best)}${this.scale.note(values.best)}`,
+      message: `loss is diverging: smoothed ${fmt(values.smoothed)} is ${fmt(rise + 1)}× its best ${fmt(values.best)}${values.noise >= 1.1 ? ` (its noise alone moves it ${fmt(values.noise)}×)` : ''}${this.scale.note(values.best)}`,
       values,
     }), out);
   }

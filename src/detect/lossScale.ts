@@ -5,8 +5,8 @@
 // loss detector reads the loss as that tenth: a rise that matters is one on the scale the run
 // started at. The floor is fixed once the first rows are in, so a loss that sits under it reads
 // flat (a floor that followed the loss down would itself look like a rise). On a loss far above
-// it (an LM at 3.3 after 10.9, a classifier at 0.5 after 2.3) nothing changes. eval/label.py's
-// labels have the same floor.
+// it (an LM at 3.3 after 10.9, a classifier at 0.5 after 2.3) nothing changes. A loss whose first
+// rows cross zero has its spread for its size. eval/label.py's labels have the same floor.
 import { fmt } from './detector';
 import { RollingWindow } from './stats';
 
@@ -26,6 +26,8 @@ export interface LossScaleView {
 export class LossScale implements LossScaleView {
   private readonly first = new RollingWindow(START_ROWS);
   private floor = Number.NEGATIVE_INFINITY;
+  /** The floor is the first rows' spread (they cross zero), not a tenth of their level. */
+  private spread = false;
 
   observe(loss: number | undefined): void {
     if (loss === undefined || !Number.isFinite(loss) || this.first.count >= START_ROWS) return;
@@ -33,6 +35,11 @@ export class LossScale implements LossScaleView {
     // Provisional until the first rows are in: a floor that appeared only at row 11 would make the
     // smoothed loss of a run under it climb to it.
     this.floor = LOSS_FLOOR_SHARE * Math.abs(this.first.median());
+    // A loss whose first rows cross zero (a policy-gradient surrogate: −1.2, 0.6, −0.3 …) has a
+    // spread but no level: its scale is its spread, and a move within it is no ratio at all.
+    const rows = this.first.inOrder();
+    this.spread = Math.min(...rows) < 0 && Math.max(...rows) > 0 && this.first.mad() > this.floor;
+    if (this.spread) this.floor = this.first.mad();
   }
 
   floored(loss: number): number {
@@ -41,6 +48,7 @@ export class LossScale implements LossScaleView {
 
   note(level: number): string {
     const atFloor = Number.isFinite(this.floor) && Math.abs(level - this.floor) <= 1e-3 * Math.abs(this.floor);
-    return atFloor ? `; ${fmt(level)} is the floor under the loss’s ratios, a tenth of its first rows’ loss` : '';
+    const what = this.spread ? 'the spread of its first rows’ loss, which crosses zero' : 'a tenth of its first rows’ loss';
+    return atFloor ? `; ${fmt(level)} is the floor under the loss’s ratios, ${what}` : '';
   }
 }

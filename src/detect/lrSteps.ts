@@ -11,13 +11,15 @@ export interface LrStepView {
   readonly step: LrStep | null;
   /** The rate of the row with a rate before the latest one. */
   readonly previous: number;
+  /** The highest rate of any row so far, the latest included. */
+  readonly highest: number;
 }
 
 export class LrSteps implements LrStepView {
   step: LrStep | null = null;
   previous = Number.NaN;
   private last = Number.NaN;
-  private highest = Number.NEGATIVE_INFINITY;
+  highest = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly ratio: number) {}
 

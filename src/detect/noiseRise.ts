@@ -40,6 +40,9 @@ export interface RiseParams {
  *  detectors", item 15). */
 const RISE_BLOCK = 10;
 
+/** The fewest rows whose sum can open the warning. */
+const RISE_ROWS_AT_LEAST = 8;
+
 export class NoiseRiseDetector implements Detector {
   private ref!: LaggedReference;
   private cusum!: Cusum;
@@ -54,7 +57,10 @@ export class NoiseRiseDetector implements Detector {
   /** A fresh reference and sum: at the start, and after a warm restart. */
   private restart(): void {
     this.ref = new LaggedReference(this.p.lag, this.p.window, undefined, undefined, RISE_BLOCK);
-    this.cusum = new Cusum(this.p.k);
+    // One row adds at most a quarter of the threshold: a rise is sustained, one row's excess is
+    // loss-spike's. Against a reference pinned at the loss's floor (σ at its minimum) a single row
+    // read as z = 300 and opened the warning alone (docs/early-warning.md, "The zoo").
+    this.cusum = new Cusum(this.p.k, this.p.h / RISE_ROWS_AT_LEAST);
     this.rows = 0;
     this.open = false;
   }

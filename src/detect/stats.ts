@@ -32,6 +32,11 @@ export class RollingWindow {
     return quantileSorted(this.sorted, 0.5);
   }
 
+  /** The q-quantile of the values (linear between order statistics). */
+  quantile(q: number): number {
+    return quantileSorted(this.sorted, q);
+  }
+
   /** The values, oldest first. */
   inOrder(): number[] {
     if (this.filled < this.size) return this.ring.slice(0, this.filled);
@@ -42,6 +47,15 @@ export class RollingWindow {
   mad(): number {
     return madOfSorted(this.sorted);
   }
+}
+
+/** The robust σ of a series' row-to-row noise, blind to its trend: the MAD of its first differences
+ *  over √2 (for independent noise a difference has twice a value's variance). */
+export function diffSigma(xs: readonly number[]): number {
+  if (xs.length < 3) return 0;
+  const diffs: number[] = [];
+  for (let i = 1; i < xs.length; i++) diffs.push(xs[i] - xs[i - 1]);
+  return madOfSorted(diffs.sort((a, b) => a - b)) / Math.SQRT2;
 }
 
 /** 1.4826 × the median absolute deviation of values sorted ascending. */
@@ -141,6 +155,9 @@ export class LossProgress {
  * CUSUM of per-row z-scores reads every wander as a rise. Batch means are the textbook long-run
  * variance for a CUSUM on autocorrelated data.
  */
+/** The quantile one σ above the median of a normal distribution. */
+const UPPER_SIGMA_Q = 0.8413;
+
 export class LaggedReference {
   private readonly delay: number[] = [];
   private readonly window: RollingWindow;
@@ -175,7 +192,22 @@ export class LaggedReference {
   private refresh(): void {
     if (Number.isFinite(this.med) && this.pending < this.refreshEvery) return;
     this.med = this.window.median();
-    this.sigma = this.block > 1 ? Math.max(this.window.mad(), batchMeansSd(this.window.inOrder(), this.block)) : this.window.mad();
+    // The upper half's spread too (the 84th percentile less the median: σ for normal data): a rise
+    // is judged against how far the series goes up by chance, and a loss pinned at its floor
+    // (lossScale.ts) for over half its rows has a MAD of 0 and its noise all above (docs/early-warning.md,
+    // "The zoo").
+    this.sigma = Math.max(this.window.mad(), this.window.quantile(UPPER_SIGMA_Q) - this.med);
+    if (this.block > 1) {
+      const means = blockMeans(this.window.inOrder(), this.block);
+      if (means.length >= 4) {
+        // The centre is the median of the block means: the level the loss's mean held, robust to a
+        // spike in one block. A skewed loss (a per-sample loss, or one that sits at its floor with a
+        // tail above) has its mean well above its median, and a CUSUM centred on the median drifts
+        // up on it forever (docs/early-warning.md, "The zoo").
+        this.med = Math.max(this.med, quantileSorted(means, 0.5));
+        this.sigma = Math.max(this.sigma, madOfSorted(means) * Math.sqrt(this.block));
+      }
+    }
     this.pending = 0;
   }
 
@@ -191,16 +223,15 @@ export class LaggedReference {
   }
 }
 
-/** √b × the robust σ of the means of consecutive blocks of b values; 0 with fewer than 4 blocks. */
-function batchMeansSd(xs: number[], b: number): number {
+/** The means of consecutive blocks of b values, sorted ascending. */
+function blockMeans(xs: number[], b: number): number[] {
   const means: number[] = [];
   for (let i = 0; i + b <= xs.length; i += b) {
     let sum = 0;
     for (let j = i; j < i + b; j++) sum += xs[j];
     means.push(sum / b);
   }
-  if (means.length < 4) return 0;
-  return madOfSorted(means.sort((x, y) => x - y)) * Math.sqrt(b);
+  return means.sort((x, y) => x - y);
 }
 
 /** One-sided upper CUSUM of standardised values: S = max(0, S + z − k), and where it last left 0. */

@@ -5,14 +5,11 @@
 // (eval/README.md, "Published runs"). These are the figures docs/early-warning.md reports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PUBLISHED_DIR, figures, loadManifest, loadPeers, scoreSplit, type Split } from '../../eval/corpus/score';
+import { PUBLISHED_DIR, loadManifest, splitFigures, type Split } from '../../eval/corpus/score';
 
 const manifest = loadManifest<Split>(PUBLISHED_DIR);
 
-async function split(which: 'dev' | 'sealed') {
-  const { scores } = await scoreSplit((r) => r.split === which, {}, undefined, PUBLISHED_DIR);
-  return figures(scores, loadPeers(PUBLISHED_DIR), manifest.runs);
-}
+const split = (which: 'dev' | 'sealed') => splitFigures(PUBLISHED_DIR, which);
 
 test('the published logs are other people’s runs of many kinds, split by their source', () => {
   const runs = Object.values(manifest.runs);

@@ -1,0 +1,38 @@
+"""The zoo (test/fixtures/zoo/, made by eval/zoo/generate.py): every kind and seed is there, in the
+split its kind names, healthy by construction; and the generator makes the fixtures, loss for loss."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+
+from zoo.generate import KINDS, SEEDS, path_of
+
+ZOO = os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures", "zoo")
+
+
+def losses(file: str) -> list[float]:
+    with gzip.open(file, "rt", encoding="utf-8") as f:
+        return [row["loss"] for row in map(json.loads, f) if "loss" in row]
+
+
+def test_every_kind_and_seed_is_there_in_its_split() -> None:
+    with open(os.path.join(ZOO, "manifest.json"), encoding="utf-8") as f:
+        runs = json.load(f)["runs"]
+    assert set(runs) == {f"{k}-s{s}" for k in KINDS for s in SEEDS}
+    for name, run in runs.items():
+        kind = run["family"]
+        assert name == f"{kind}-s{run['seed']}"
+        assert run["split"] == KINDS[kind][0]
+        assert run["label"] == "healthy"
+        assert run["onset"] is None
+        assert os.path.exists(os.path.join(ZOO, run["file"]))
+    assert {KINDS[k][0] for k in KINDS} == {"dev", "sealed"}
+
+
+def test_the_generator_makes_the_fixture_again(tmp_path) -> None:
+    kind, seed = "accum-sparse", 0
+    file = str(tmp_path / "run.jsonl.gz")
+    KINDS[kind][1](f"{kind}-s{seed}", seed, file)
+    assert losses(file) == losses(path_of(ZOO, kind, seed))
