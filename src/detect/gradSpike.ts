@@ -9,7 +9,7 @@ import type { MetricRow } from '../store/run';
 import { fmt, type Detector } from './detector';
 import type { AlertChange, EpisodeBook } from './episodes';
 import type { DetectorSettings } from './settings';
-import { diffSigma, Ema, LossProgress, RollingWindow } from './stats';
+import { diffSigma, Ema, emaSigma, LossProgress, RollingWindow } from './stats';
 
 /** The SDK's post-clip gradient norm (trainer/lossradar/applied.py). */
 export const APPLIED_GRAD_NORM = 'grad_norm/applied';
@@ -73,16 +73,14 @@ export class GradSpikeDetector implements Detector {
     // like every judgement: measured from the first rows, a gradient that starts near 0 "grew".
     if (judged) this.recent.push(smooth);
     if (this.recent.length > this.s.stallRows + 1) this.recent.shift();
-    let growth = judged && this.recent.length > this.s.stallRows ? Math.exp(smooth - this.recent[0]) : 1;
+    const growth = judged && this.recent.length > this.s.stallRows ? Math.exp(smooth - this.recent[0]) : 1;
     // The growth must also pass what the smoothed level's own noise moves it: two readings of an EMA
-    // of white noise, far apart, differ by √2·σ·√(α/(2−α)). A per-sample gradient's log spreads by a
+    // of white noise, far apart, differ by √2 × the EMA's σ. A per-sample gradient's log spreads by a
     // whole unit and its EMA wanders 3× either way on a healthy run (docs/early-warning.md, "The zoo").
-    let noise = 1;
-    if (growth >= this.s.gradGrowth) {
-      // The row-to-row σ, from differences: the growth itself is no noise.
-      noise = Math.exp(GROWTH_NOISE_Z * Math.SQRT2 * diffSigma(this.window.inOrder()) * Math.sqrt(SLOW_ALPHA / (2 - SLOW_ALPHA)));
-      if (growth < this.s.gradGrowth * noise) growth = 1;
-    }
+    // The row-to-row σ comes from differences, so the growth itself is no noise; it is measured only
+    // when the growth is large enough to matter.
+    const noise = growth >= this.s.gradGrowth ? Math.exp(GROWTH_NOISE_Z * Math.SQRT2 * emaSigma(diffSigma(this.window.inOrder()), SLOW_ALPHA)) : 1;
+    const growing = growth >= this.s.gradGrowth * noise;
     book.judge('grad-spike', spike, row.step, row.source, () => ({
       kind: 'grad-spike',
       severity: 'warning',
@@ -91,7 +89,7 @@ export class GradSpikeDetector implements Detector {
       values: { [metric]: g, ratio, z },
     }), out);
     const stalled = this.loss.progress() < this.s.minProgress;
-    book.judge('grad-growth', judged && growth >= this.s.gradGrowth && stalled, row.step, row.source, () => ({
+    book.judge('grad-growth', judged && growing && stalled, row.step, row.source, () => ({
       kind: 'grad-spike',
       severity: 'warning',
       metric,

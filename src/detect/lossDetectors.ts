@@ -5,7 +5,7 @@ import type { AlertChange, EpisodeBook } from './episodes';
 import type { DetectorSettings } from './settings';
 import type { LrStepView } from './lrSteps';
 import type { LossScaleView } from './lossScale';
-import { Ema, LaggedReference, RollingWindow, Streak } from './stats';
+import { Ema, emaSigma, LaggedReference, RollingWindow, Streak } from './stats';
 
 /** Metrics whose non-finite value means the run is broken now. */
 function watchedForNonFinite(name: string): boolean {
@@ -231,9 +231,7 @@ export class DivergenceDetector implements Detector {
     // The creeping rise is judged in units of the loss's own noise (noiseRise.ts, divergence:rise):
     // a fixed fraction above a best that is biased low on a noisy loss fired on healthy classifiers.
     const rise = judged && Number.isFinite(this.best) ? Math.exp(smoothed - this.best) - 1 : 0;
-    // The EMA's σ: the per-row σ times √(α/(2−α)), the standard deviation of an EMA of white noise.
-    const a = this.s.divergenceAlpha;
-    const margin = this.noise.ready ? CRITICAL_NOISE_Z * this.noise.sd(0) * Math.sqrt(a / (2 - a)) : 0;
+    const margin = this.noise.ready ? CRITICAL_NOISE_Z * emaSigma(this.noise.sd(0), this.s.divergenceAlpha) : 0;
     const beyond = rise > 0 && Math.log1p(rise) >= Math.log1p(this.s.divergenceCriticalRise) + margin;
     const crit = this.critStreak.push(beyond) >= Math.max(1, Math.ceil(this.s.divergenceSustainRows / 2));
     const values = { loss, smoothed: Math.exp(smoothed), best: Math.exp(this.best), rise, noise: Math.exp(margin) };

@@ -57,7 +57,7 @@ export class NoiseRiseDetector implements Detector {
   /** A fresh reference and sum: at the start, and after a warm restart. */
   private restart(): void {
     this.ref = new LaggedReference(this.p.lag, this.p.window, undefined, undefined, RISE_BLOCK);
-    // One row adds at most a quarter of the threshold: a rise is sustained, one row's excess is
+    // One row adds at most an eighth of the threshold: a rise is sustained, one row's excess is
     // loss-spike's. Against a reference pinned at the loss's floor (σ at its minimum) a single row
     // read as z = 300 and opened the warning alone (docs/early-warning.md, "The zoo").
     this.cusum = new Cusum(this.p.k, this.p.h / RISE_ROWS_AT_LEAST);

@@ -58,6 +58,11 @@ export function diffSigma(xs: readonly number[]): number {
   return madOfSorted(diffs.sort((a, b) => a - b)) / Math.SQRT2;
 }
 
+/** The σ of an EMA with smoothing α of white noise of σ `rowSigma`: rowSigma·√(α/(2−α)). */
+export function emaSigma(rowSigma: number, alpha: number): number {
+  return rowSigma * Math.sqrt(alpha / (2 - alpha));
+}
+
 /** 1.4826 × the median absolute deviation of values sorted ascending. */
 function madOfSorted(sorted: number[]): number {
   const m = quantileSorted(sorted, 0.5);
@@ -143,6 +148,9 @@ export class LossProgress {
   }
 }
 
+/** The quantile one σ above the median of a normal distribution. */
+const UPPER_SIGMA_Q = 0.8413;
+
 /**
  * The noise reference of a series: median and robust σ (1.4826·MAD) of its values from `lag` to
  * `lag + size` rows back. The lag keeps a rise out of its own reference for `lag` rows, so a
@@ -155,9 +163,6 @@ export class LossProgress {
  * CUSUM of per-row z-scores reads every wander as a rise. Batch means are the textbook long-run
  * variance for a CUSUM on autocorrelated data.
  */
-/** The quantile one σ above the median of a normal distribution. */
-const UPPER_SIGMA_Q = 0.8413;
-
 export class LaggedReference {
   private readonly delay: number[] = [];
   private readonly window: RollingWindow;
