@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 
+import pytest
 from zoo.generate import KINDS, SEEDS, path_of
 
 ZOO = os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures", "zoo")
@@ -31,8 +32,10 @@ def test_every_kind_and_seed_is_there_in_its_split() -> None:
     assert {KINDS[k][0] for k in KINDS} == {"dev", "sealed"}
 
 
-def test_the_generator_makes_the_fixture_again(tmp_path) -> None:
-    kind, seed = "accum-sparse", 0
+# One kind of each round: the MLP classifiers (generate.py) and the other networks (networks.py).
+@pytest.mark.parametrize("kind", ["accum-sparse", "byol"])
+def test_the_generator_makes_the_fixture_again(tmp_path, kind: str) -> None:
+    seed = 0
     file = str(tmp_path / "run.jsonl.gz")
     KINDS[kind][1](f"{kind}-s{seed}", seed, file)
     assert losses(file) == losses(path_of(ZOO, kind, seed))

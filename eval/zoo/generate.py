@@ -4,7 +4,9 @@ published logs hold — the schedules, losses and batch sizes people train with 
 corpus's six families: per-sample SGD, CyclicLR and OneCycleLR, ReduceLROnPlateau, a VAE with KL
 annealing, a diffusion model's denoising loss, InfoNCE, REINFORCE and PPO, distillation, focal
 loss, a triplet loss that falls to 0, an auxiliary loss switched on mid-run. Each kind is a plain,
-healthy recipe: none is meant to explode, so every alert on a zoo run is a false alarm.
+healthy recipe: none is meant to explode, so every alert on a zoo run is a false alarm. The
+second round's kinds, on other networks than this MLP, are in ``networks.py``; the data they share
+in ``data.py``, the recording through the SDK in ``recording.py``.
 
 The kinds are split before any replay: ``dev`` kinds may be looked at and tuned on; ``sealed``
 kinds are replayed only with the defaults frozen (docs/early-warning.md, "The zoo").
@@ -23,12 +25,9 @@ import gzip
 import json
 import math
 import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from typing import Any, Literal
 
 import torch
@@ -38,80 +37,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 DEFAULT_OUT = os.path.join(ROOT, "test", "fixtures", "zoo")
 SEEDS = (0, 1, 2)
-Split = Literal["dev", "sealed"]
 S = torch.optim.lr_scheduler
+sys.path.insert(0, HERE)
 
-# ---------------------------------------------------------------------------------------------- data
-
-
-def gaussian_classes(
-    seed: int, n: int = 4000, dim: int = 20, classes: int = 10, noise: float = 0.1
-) -> tuple[Tensor, Tensor]:
-    """Ten Gaussian classes in 20-D; a share `noise` of the labels replaced by a random class."""
-    g = torch.Generator().manual_seed(seed)
-    centers = torch.randn(classes, dim, generator=g) * 1.5
-    y = torch.randint(0, classes, (n,), generator=g)
-    x = centers[y] + torch.randn(n, dim, generator=g)
-    flip = torch.rand(n, generator=g) < noise
-    return x, torch.where(flip, torch.randint(0, classes, (n,), generator=g), y)
-
-
-def swiss_roll(seed: int, n: int = 5000) -> Tensor:
-    g = torch.Generator().manual_seed(seed)
-    t = torch.rand(n, generator=g) * 3 * math.pi + 1
-    return torch.stack([t * torch.cos(t), t * torch.sin(t)], 1) / 5
-
-
-def sampler(seed: int, *tensors: Tensor, batch: int) -> Iterator[tuple[Tensor, ...]]:
-    g = torch.Generator().manual_seed(seed + 7)
-    while True:
-        idx = torch.randint(0, len(tensors[0]), (batch,), generator=g)
-        yield tuple(t[idx] for t in tensors)
-
-
-def mlp(i: int, o: int, h: int = 64, dropout: float = 0.0) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(i, h), nn.ReLU(), nn.Dropout(dropout), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, o))
-
-
-# ------------------------------------------------------------------------------------------ recording
-
-
-class Recorder:
-    """One zoo run: the SDK's run, watched with its optimizer, and the row logger every kind uses."""
-
-    def __init__(self, run: Any, model: nn.Module, opt: torch.optim.Optimizer) -> None:
-        self.run, self.model, self.opt = run, model, opt
-
-    def step(self, step: int, loss: Tensor, clip: float = math.inf, **extra: float) -> float:
-        """Backward, clip, optimizer step; logs loss, lr and the pre-clip gradient norm."""
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
-        lr = self.opt.param_groups[0]["lr"]
-        self.opt.step()
-        value = loss.item()
-        self.run.log(step, {"loss": value, "lr": lr, "grad_norm": grad_norm.item(), **extra})
-        return value
-
-
-@contextmanager
-def recording(name: str, out_file: str, model: nn.Module, opt: torch.optim.Optimizer) -> Iterator[Recorder]:
-    import lossradar
-
-    tmp = tempfile.mkdtemp(prefix="lr-zoo-")
-    run = lossradar.init(name, {}, mode="local", dir=tmp, run_id=name)
-    run.watch(model, every=5, optimizer=opt, snapshot_to="off")
-    try:
-        yield Recorder(run, model, opt)
-    finally:
-        run.finish()
-    with open(os.path.join(tmp, name, "metrics.jsonl"), "rb") as f_in, gzip.open(out_file + ".part", "wb", 9) as f_out:
-        shutil.copyfileobj(f_in, f_out)
-    os.replace(out_file + ".part", out_file)
-    shutil.rmtree(tmp, ignore_errors=True)
-
-
-Kind = Callable[[str, int, str], None]
+from data import gaussian_classes, mlp, sampler, swiss_roll  # noqa: E402
+from networks import NETWORK_KINDS  # noqa: E402
+from recording import Kind, Split, recording  # noqa: E402
 
 # ------------------------------------------------------------------------------- classifier schedules
 
@@ -458,6 +389,7 @@ KINDS: dict[str, tuple[Split, Kind]] = {
     "aux-loss": ("sealed", aux_loss),
     "regression-batch2": ("sealed", regression),
     "autoencoder": ("sealed", autoencoder),
+    **NETWORK_KINDS,
 }
 
 

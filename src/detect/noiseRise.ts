@@ -56,7 +56,10 @@ export class NoiseRiseDetector implements Detector {
 
   /** A fresh reference and sum: at the start, and after a warm restart. */
   private restart(): void {
-    this.ref = new LaggedReference(this.p.lag, this.p.window, undefined, undefined, RISE_BLOCK);
+    // Judged only once the reference holds four blocks, the fewest its batch-means σ is taken from:
+    // twenty smooth first rows (a GAN's generator loss before its discriminator learns) made a 5 %
+    // step read as z = 5 (docs/early-warning.md, "The detectors", item 22).
+    this.ref = new LaggedReference(this.p.lag, this.p.window, 4 * RISE_BLOCK, undefined, RISE_BLOCK);
     // One row adds at most an eighth of the threshold: a rise is sustained, one row's excess is
     // loss-spike's. Against a reference pinned at the loss's floor (σ at its minimum) a single row
     // read as z = 300 and opened the warning alone (docs/early-warning.md, "The zoo").

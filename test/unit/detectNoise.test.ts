@@ -79,3 +79,14 @@ test('the noise of a trending series is read from its differences, and a skewed 
   assert.ok(ref.sd(0) > 0.3, `σ ${ref.sd(0)}`);
   assert.ok(ref.median() > 0.2, `centre ${ref.median()}`);
 });
+
+test('a rise in the first rows is judged only once the reference holds four blocks of the loss', () => {
+  // A GAN's generator loss: flat and smooth while the discriminator is naive, then a few percent up
+  // as it learns, and back. Against the 20 smooth rows the reference held at row 40, a 5 % step read
+  // as z ≈ 5 from its first row; against 40 rows it has ended before the sum can reach h.
+  const early = rows(400, (s, r) => ({ loss: 0.6 * (s >= 42 && s < 66 ? 1.05 : 1) * (1 + 0.01 * gauss(r)), lr: 2e-4 }));
+  assert.deepEqual(opened(replay(early)), []);
+  // The same rise later in the run, or one that lasts, is still a rise.
+  const lasting = rows(400, (s, r) => ({ loss: 0.6 * (s >= 42 ? 1.05 : 1) * (1 + 0.01 * gauss(r)), lr: 2e-4 }));
+  assert.ok(opened(replay(lasting)).some((a) => a.startsWith('divergence')), opened(replay(lasting)).join(' '));
+});

@@ -467,8 +467,9 @@ class HubClient:
                 if self._attempt():
                     return
             except _GiveUp as e:
-                self.gave_up = str(e)
+                # Said before it is set: whoever sees gave_up can count on the warning being out.
                 log.warning("lossradar: giving up on the hub at %s: %s", self.url, e)
+                self.gave_up = str(e)
                 return
             except _RetryLater:
                 pass
