@@ -65,6 +65,7 @@ BASE: dict[str, tuple[Recipe, Variant]] = {
     "cnn": (Recipe(optimizer="adamw", lr=1e-3, steps=500), Variant(norm=True, width=16)),
     "resnet": (Recipe(optimizer="adamw", lr=1e-3, steps=500), Variant(norm=True, width=16)),
     "mixer": (Recipe(optimizer="adamw", lr=1e-3, steps=500), Variant(norm=True, width=24)),
+    "vit": (Recipe(optimizer="adamw", lr=1e-3, steps=500), Variant(norm=True, width=32)),
 }
 
 
@@ -117,10 +118,14 @@ def specs() -> list[Spec]:
             add("corrupt", base.with_(optimizer="sgd", lr=0.05, corrupt_at=0.5, corrupt_scale=1e3))
             add("corrupt-twin", base.with_(optimizer="sgd", lr=0.05, corrupt_at=0.5, corrupt_scale=1e3, clip=1.0))
             add("long-no-wd", base.with_(steps=700, lr=base.lr * 10))
-            if family == "transformer":
-                noln = Variant(norm=False, attn_scale=False)
+            if family in ("transformer", "vit"):
+                noln = Variant(norm=False, attn_scale=False, width=var.width)
                 add("attn-logit", base.with_(lr=base.lr * 2), noln)
-                add("attn-logit-twin", base.with_(lr=base.lr * 2), Variant(norm=False, attn_scale=False, qk_norm=True))
+                add(
+                    "attn-logit-twin",
+                    base.with_(lr=base.lr * 2),
+                    Variant(norm=False, attn_scale=False, qk_norm=True, width=var.width),
+                )
             if family == "recurrent":
                 add("healthy-lstm", base, Variant(cell="lstm"))
                 add("lr-ramp-lstm", base.with_(ramp_to=1000.0), Variant(cell="lstm"))
@@ -130,15 +135,15 @@ def specs() -> list[Spec]:
             # rate passes what the model can take (twin: a peak a quarter as high)
             add("warmup-high", base.with_(optimizer="sgd", lr=2.0, warmup=300))
             add("warmup-high-twin", base.with_(optimizer="sgd", lr=0.5, warmup=300))
-            if family == "transformer":
+            if family in ("transformer", "vit"):
                 # Added after the 308: attention-logit growth (Wortsman et al. 2023, "Small-scale
                 # proxies for large-scale Transformer training instabilities"). Without LayerNorm or
                 # the 1/sqrt(d) scale, a constant AdamW rate of 3e-2 lets the attention logits grow
                 # until the loss blows up some 250-300 steps in; the twin's qk-LayerNorm keeps them
                 # bounded at the same rate.
                 high = base.with_(lr=base.lr * 15, cosine=False)
-                add("attn-logit-high", high, Variant(norm=False, attn_scale=False))
-                add("attn-logit-high-twin", high, Variant(norm=False, attn_scale=False, qk_norm=True))
+                add("attn-logit-high", high, Variant(norm=False, attn_scale=False, width=var.width))
+                add("attn-logit-high-twin", high, Variant(norm=False, attn_scale=False, qk_norm=True, width=var.width))
     return out
 
 
