@@ -63,6 +63,7 @@ for (const [name] of healthy) {
   });
 }
 
+// lm-ramp-preln is the demo's experiment (scripts/demo.sh runs lm-ramp, the same recipe).
 test('an LR ramp is warned at least 50 steps before its onset and before any peer', async () => {
   for (const [name, label] of exploding.filter(([n]) => n.startsWith('lm-ramp'))) {
     const { first } = await firstAlerts(name);

@@ -33,7 +33,7 @@ TINY_LM = [
 
 def test_every_shipped_experiment_fits_the_schema() -> None:
     names = experiment.available()
-    assert {"noisy-labels", "lm-healthy", "lm-diverge"} <= set(names)
+    assert {"noisy-labels", "lm-healthy", "lm-diverge", "lm-ramp"} <= set(names)
     schema = experiment.load_schema()
     for name in names:
         doc = json.loads((experiment.EXPERIMENTS_DIR / f"{name}.json").read_text())
@@ -42,6 +42,16 @@ def test_every_shipped_experiment_fits_the_schema() -> None:
         assert exp.name == name and exp.task in ("lm", "noisy-labels")
     assert experiment.load("lm-diverge").expect == "diverge"
     assert experiment.load("lm-diverge").config["layernorm"] == "none"
+
+
+def test_the_demo_experiment_is_the_ramp_the_detectors_are_pinned_on() -> None:
+    # scripts/demo.sh runs lm-ramp; test/integration/detectFixtures.test.ts pins the early warning on
+    # the lm-ramp-preln fixtures, made as lm-healthy with these overrides (test/fixtures/runs/labels.json).
+    ramp, healthy = experiment.load("lm-ramp").config, experiment.load("lm-healthy").config
+    overrides = {"steps": 260, "schedule": "exp-ramp", "lr": 1e-3, "lr_end": 1.0, "warmup_steps": 0, "grad_clip": 0.0}
+    assert {k: v for k, v in ramp.items() if k != "min_lr_ratio"} == {
+        k: v for k, v in {**healthy, **overrides}.items() if k != "min_lr_ratio"
+    }
 
 
 def test_clear_errors() -> None:
