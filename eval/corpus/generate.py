@@ -118,14 +118,13 @@ def specs() -> list[Spec]:
             add("corrupt", base.with_(optimizer="sgd", lr=0.05, corrupt_at=0.5, corrupt_scale=1e3))
             add("corrupt-twin", base.with_(optimizer="sgd", lr=0.05, corrupt_at=0.5, corrupt_scale=1e3, clip=1.0))
             add("long-no-wd", base.with_(steps=700, lr=base.lr * 10))
-            if family in ("transformer", "vit"):
-                noln = Variant(norm=False, attn_scale=False, width=var.width)
+            attention = family in ("transformer", "vit")
+            # attention-logit growth: no LayerNorm, no 1/sqrt(d) scale; its twin adds qk-LayerNorm
+            noln = Variant(norm=False, attn_scale=False, width=var.width)
+            noln_qk = Variant(norm=False, attn_scale=False, qk_norm=True, width=var.width)
+            if attention:
                 add("attn-logit", base.with_(lr=base.lr * 2), noln)
-                add(
-                    "attn-logit-twin",
-                    base.with_(lr=base.lr * 2),
-                    Variant(norm=False, attn_scale=False, qk_norm=True, width=var.width),
-                )
+                add("attn-logit-twin", base.with_(lr=base.lr * 2), noln_qk)
             if family == "recurrent":
                 add("healthy-lstm", base, Variant(cell="lstm"))
                 add("lr-ramp-lstm", base.with_(ramp_to=1000.0), Variant(cell="lstm"))
@@ -135,15 +134,15 @@ def specs() -> list[Spec]:
             # rate passes what the model can take (twin: a peak a quarter as high)
             add("warmup-high", base.with_(optimizer="sgd", lr=2.0, warmup=300))
             add("warmup-high-twin", base.with_(optimizer="sgd", lr=0.5, warmup=300))
-            if family in ("transformer", "vit"):
+            if attention:
                 # Added after the 308: attention-logit growth (Wortsman et al. 2023, "Small-scale
                 # proxies for large-scale Transformer training instabilities"). Without LayerNorm or
                 # the 1/sqrt(d) scale, a constant AdamW rate of 3e-2 lets the attention logits grow
                 # until the loss blows up some 250-300 steps in; the twin's qk-LayerNorm keeps them
                 # bounded at the same rate.
                 high = base.with_(lr=base.lr * 15, cosine=False)
-                add("attn-logit-high", high, Variant(norm=False, attn_scale=False, width=var.width))
-                add("attn-logit-high-twin", high, Variant(norm=False, attn_scale=False, qk_norm=True, width=var.width))
+                add("attn-logit-high", high, noln)
+                add("attn-logit-high-twin", high, noln_qk)
     return out
 
 

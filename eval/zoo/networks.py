@@ -67,11 +67,13 @@ def gan(*, wasserstein: bool, steps: int = 1500) -> Kind:
                 loss_g.backward()
                 norm = grad_norm(gen)
                 opt_g.step()
-                logged = (loss_d.item(), loss_g.item()) if wasserstein else (loss_g.item(), loss_d.item())
-                other = "loss_g" if wasserstein else "loss_d"
-                rec.run.log(
-                    step, {"loss": logged[0], other: logged[1], "lr": opt_g.param_groups[0]["lr"], "grad_norm": norm}
+                # What each script calls its loss: the generator's, or the critic's.
+                losses = (
+                    {"loss": loss_d.item(), "loss_g": loss_g.item()}
+                    if wasserstein
+                    else {"loss": loss_g.item(), "loss_d": loss_d.item()}
                 )
+                rec.run.log(step, {**losses, "lr": opt_g.param_groups[0]["lr"], "grad_norm": norm})
 
     return kind
 

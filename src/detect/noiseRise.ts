@@ -11,7 +11,7 @@ import type { AlertChange, EpisodeBook } from './episodes';
 import type { AlertKind } from './alert';
 import type { LossScaleView } from './lossScale';
 import type { LrStepView } from './lrSteps';
-import { Cusum, LaggedReference } from './stats';
+import { BLOCK_MEANS_AT_LEAST, Cusum, LaggedReference } from './stats';
 
 export interface RiseParams {
   key: string;
@@ -56,10 +56,10 @@ export class NoiseRiseDetector implements Detector {
 
   /** A fresh reference and sum: at the start, and after a warm restart. */
   private restart(): void {
-    // Judged only once the reference holds four blocks, the fewest its batch-means σ is taken from:
+    // Judged only once the reference holds the fewest blocks its batch-means σ is taken from (four):
     // twenty smooth first rows (a GAN's generator loss before its discriminator learns) made a 5 %
     // step read as z = 5 (docs/early-warning.md, "The detectors", item 22).
-    this.ref = new LaggedReference(this.p.lag, this.p.window, 4 * RISE_BLOCK, undefined, RISE_BLOCK);
+    this.ref = new LaggedReference(this.p.lag, this.p.window, BLOCK_MEANS_AT_LEAST * RISE_BLOCK, undefined, RISE_BLOCK);
     // One row adds at most an eighth of the threshold: a rise is sustained, one row's excess is
     // loss-spike's. Against a reference pinned at the loss's floor (σ at its minimum) a single row
     // read as z = 300 and opened the warning alone (docs/early-warning.md, "The zoo").

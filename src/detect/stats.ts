@@ -151,6 +151,9 @@ export class LossProgress {
 /** The quantile one σ above the median of a normal distribution. */
 const UPPER_SIGMA_Q = 0.8413;
 
+/** The fewest block means a LaggedReference's batch-means σ is taken from. */
+export const BLOCK_MEANS_AT_LEAST = 4;
+
 /**
  * The noise reference of a series: median and robust σ (1.4826·MAD) of its values from `lag` to
  * `lag + size` rows back. The lag keeps a rise out of its own reference for `lag` rows, so a
@@ -204,7 +207,7 @@ export class LaggedReference {
     this.sigma = Math.max(this.window.mad(), this.window.quantile(UPPER_SIGMA_Q) - this.med);
     if (this.block > 1) {
       const means = blockMeans(this.window.inOrder(), this.block);
-      if (means.length >= 4) {
+      if (means.length >= BLOCK_MEANS_AT_LEAST) {
         // The centre is the median of the block means: the level the loss's mean held, robust to a
         // spike in one block. A skewed loss (a per-sample loss, or one that sits at its floor with a
         // tail above) has its mean well above its median, and a CUSUM centred on the median drifts
