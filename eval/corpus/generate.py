@@ -66,6 +66,7 @@ BASE: dict[str, tuple[Recipe, Variant]] = {
     "resnet": (Recipe(optimizer="adamw", lr=1e-3, steps=500), Variant(norm=True, width=16)),
     "mixer": (Recipe(optimizer="adamw", lr=1e-3, steps=500), Variant(norm=True, width=24)),
     "vit": (Recipe(optimizer="adamw", lr=1e-3, steps=500), Variant(norm=True, width=32)),
+    "gnn": (Recipe(optimizer="adamw", lr=3e-3, steps=500), Variant(norm=True, width=32)),
 }
 
 

@@ -1,5 +1,5 @@
 """The zoo (test/fixtures/zoo/, made by eval/zoo/generate.py): every kind and seed is there, in the
-split its kind names, healthy by construction; and the generator makes the fixtures, loss for loss."""
+split its kind names, healthy by construction; and the generator makes the fixtures again, to float rounding."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import os
 
 import pytest
+import torch
 from zoo.generate import KINDS, SEEDS, path_of
 
 ZOO = os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures", "zoo")
@@ -32,10 +33,19 @@ def test_every_kind_and_seed_is_there_in_its_split() -> None:
     assert {KINDS[k][0] for k in KINDS} == {"dev", "sealed"}
 
 
-# One kind of each round: the MLP classifiers (generate.py) and the other networks (networks.py).
-@pytest.mark.parametrize("kind", ["accum-sparse", "byol"])
+# One kind of each round: the MLP classifiers (generate.py), the other networks (networks.py) and
+# the other loops (loops.py).
+@pytest.mark.parametrize("kind", ["accum-sparse", "byol", "memorise"])
 def test_the_generator_makes_the_fixture_again(tmp_path, kind: str) -> None:
     seed = 0
     file = str(tmp_path / "run.jsonl.gz")
+    torch.set_num_threads(1)  # as generate.py makes every run: the thread count changes the rounding
     KINDS[kind][1](f"{kind}-s{seed}", seed, file)
-    assert losses(file) == losses(path_of(ZOO, kind, seed))
+    made, fixture = losses(file), losses(path_of(ZOO, kind, seed))
+    assert len(made) == len(fixture)
+    # Same data, same initialisation: the first rows agree to float rounding. A torch release rounds
+    # differently (2.15 against the release the first rounds were made with) and training carries the
+    # difference along: BYOL's 1000 rows then differ by up to 0.6 %, against tens of percent for any
+    # change of the recipe or the data.
+    assert made[:8] == pytest.approx(fixture[:8], rel=1e-6)
+    assert made == pytest.approx(fixture, rel=0.05)

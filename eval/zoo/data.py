@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
@@ -54,16 +55,17 @@ def images(seed: int, n: int = 3000, classes: int = 10, size: int = 12, noise: f
     return x + noise * torch.randn(x.shape, generator=g), y
 
 
-def markov_text(seed: int, n: int = 40000, vocab: int = 32) -> Tensor:
-    """A token stream from a sparse second-order Markov chain: a language with a learnable entropy
-    well below log(vocab), for the character-level LMs."""
+def markov_text(seed: int, n: int = 40000, vocab: int = 32, order: Literal[1, 2] = 2) -> Tensor:
+    """A token stream from a sparse Markov chain: a language with a learnable entropy well below
+    log(vocab), for the character-level LMs. Second order by default; first order for a masked LM,
+    which must otherwise find the pairs of neighbours a token depends on before it learns anything."""
     g = torch.Generator().manual_seed(seed + 13)
-    probs = torch.distributions.Dirichlet(torch.full((vocab,), 0.1)).sample((vocab, vocab))
+    probs = torch.distributions.Dirichlet(torch.full((vocab,), 0.1)).sample((vocab, vocab) if order == 2 else (vocab,))
     out = torch.empty(n, dtype=torch.long)
     a, b = 0, 1
     choices = torch.rand(n, generator=g)
     cdf = probs.cumsum(-1)
     for i in range(n):
-        c = min(int(torch.searchsorted(cdf[a, b], choices[i])), vocab - 1)
+        c = min(int(torch.searchsorted(cdf[a, b] if order == 2 else cdf[b], choices[i])), vocab - 1)
         out[i], a, b = c, b, c
     return out

@@ -5,8 +5,9 @@ corpus's six families: per-sample SGD, CyclicLR and OneCycleLR, ReduceLROnPlatea
 annealing, a diffusion model's denoising loss, InfoNCE, REINFORCE and PPO, distillation, focal
 loss, a triplet loss that falls to 0, an auxiliary loss switched on mid-run. Each kind is a plain,
 healthy recipe: none is meant to explode, so every alert on a zoo run is a false alarm. The
-second round's kinds, on other networks than this MLP, are in ``networks.py``; the data they share
-in ``data.py``, the recording through the SDK in ``recording.py``.
+second round's kinds, on other networks than this MLP, are in ``networks.py``, the third round's,
+other training loops, in ``loops.py``; the data they share in ``data.py``, the recording through
+the SDK in ``recording.py``.
 
 The kinds are split before any replay: ``dev`` kinds may be looked at and tuned on; ``sealed``
 kinds are replayed only with the defaults frozen (docs/early-warning.md, "The zoo").
@@ -41,6 +42,7 @@ S = torch.optim.lr_scheduler
 sys.path.insert(0, HERE)
 
 from data import gaussian_classes, mlp, sampler, swiss_roll  # noqa: E402
+from loops import LOOP_KINDS  # noqa: E402
 from networks import NETWORK_KINDS  # noqa: E402
 from recording import Kind, Split, recording  # noqa: E402
 
@@ -390,6 +392,7 @@ KINDS: dict[str, tuple[Split, Kind]] = {
     "regression-batch2": ("sealed", regression),
     "autoencoder": ("sealed", autoencoder),
     **NETWORK_KINDS,
+    **LOOP_KINDS,
 }
 
 
