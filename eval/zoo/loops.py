@@ -8,10 +8,9 @@ All six are sealed: made, and replayed once, with the defaults frozen."""
 
 from __future__ import annotations
 
-import math
-
 import torch
 from data import gaussian_classes, markov_text, mlp, sampler
+from networks import grad_norm
 from recording import Kind, Split, recording
 from torch import Tensor, nn
 
@@ -74,7 +73,7 @@ def sam(name: str, seed: int, out: str, steps: int = 1000, rho: float = 0.05) ->
             with torch.no_grad():
                 for p, e in zip(params, eps, strict=True):
                     p.sub_(e)
-            grad = float(torch.nn.utils.clip_grad_norm_(params, math.inf))
+            grad = grad_norm(model)
             lr = opt.param_groups[0]["lr"]
             opt.step()
             sched.step()
