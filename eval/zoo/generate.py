@@ -44,6 +44,7 @@ sys.path.insert(0, HERE)
 from data import gaussian_classes, mlp, sampler, swiss_roll  # noqa: E402
 from loops import LOOP_KINDS  # noqa: E402
 from networks import NETWORK_KINDS  # noqa: E402
+from objectives import OBJECTIVE_KINDS  # noqa: E402
 from recording import Kind, Split, recording  # noqa: E402
 
 # ------------------------------------------------------------------------------- classifier schedules
@@ -393,6 +394,7 @@ KINDS: dict[str, tuple[Split, Kind]] = {
     "autoencoder": ("sealed", autoencoder),
     **NETWORK_KINDS,
     **LOOP_KINDS,
+    **OBJECTIVE_KINDS,
 }
 
 

@@ -5,6 +5,7 @@ import type { AlertChange, EpisodeBook } from './episodes';
 import type { DetectorSettings } from './settings';
 import type { LrStepView } from './lrSteps';
 import type { LossScaleView } from './lossScale';
+import { FlooredNoise } from './flooredNoise';
 import { Ema, emaSigma, LaggedReference, RollingWindow, Streak } from './stats';
 
 /** Metrics whose non-finite value means the run is broken now. */
@@ -153,8 +154,9 @@ export class DivergenceDetector implements Detector {
   private readonly critStreak = new Streak();
   private lr = Number.NaN;
   private first = Number.NaN;
-  /** The log loss's median and robust σ some rows back: the smoothed loss's own noise. */
-  private readonly noise: LaggedReference;
+  /** The log loss's median and robust σ some rows back: the smoothed loss's own noise, read for a
+   *  loss under its floor too (flooredNoise.ts). */
+  private readonly noise: FlooredNoise;
   /** [smoothed log loss, lr, the highest lr so far] of the last 2 × stallRows + 1 rows. */
   private readonly window: [number, number, number][] = [];
 
@@ -167,7 +169,7 @@ export class DivergenceDetector implements Detector {
   ) {
     this.ema = new Ema(s.divergenceAlpha);
     // Refreshed every 20 rows: a margin of 100 rows' noise moves slowly, and each refresh sorts them.
-    this.noise = new LaggedReference(s.riseLag, s.riseWindow, undefined, 20, CRITICAL_NOISE_BLOCK);
+    this.noise = new FlooredNoise(new LaggedReference(s.riseLag, s.riseWindow, undefined, 20, CRITICAL_NOISE_BLOCK), scale, 20);
   }
 
   observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {
@@ -179,7 +181,7 @@ export class DivergenceDetector implements Detector {
     // Log space: a rise is a ratio, whatever the loss's scale. A non-finite loss counts as far up.
     const x = Number.isFinite(loss) ? Math.log(Math.max(this.scale.floored(loss), 1e-12)) : (this.ema.ready ? this.ema.current : 0) + Math.log(1e6);
     const smoothed = this.ema.push(x);
-    if (Number.isFinite(loss)) this.noise.push(x);
+    if (Number.isFinite(loss)) this.noise.push(x, loss);
     if (this.rows === 1) this.first = x;
     const judged = this.rows > this.s.warmupRows;
     if (judged && smoothed < this.best) this.best = smoothed;
@@ -231,7 +233,7 @@ export class DivergenceDetector implements Detector {
     // The creeping rise is judged in units of the loss's own noise (noiseRise.ts, divergence:rise):
     // a fixed fraction above a best that is biased low on a noisy loss fired on healthy classifiers.
     const rise = judged && Number.isFinite(this.best) ? Math.exp(smoothed - this.best) - 1 : 0;
-    const margin = this.noise.ready ? CRITICAL_NOISE_Z * emaSigma(this.noise.sd(0), this.s.divergenceAlpha) : 0;
+    const margin = this.noise.ref.ready ? CRITICAL_NOISE_Z * emaSigma(this.noise.sd(0), this.s.divergenceAlpha) : 0;
     const beyond = rise > 0 && Math.log1p(rise) >= Math.log1p(this.s.divergenceCriticalRise) + margin;
     const crit = this.critStreak.push(beyond) >= Math.max(1, Math.ceil(this.s.divergenceSustainRows / 2));
     const values = { loss, smoothed: Math.exp(smoothed), best: Math.exp(this.best), rise, noise: Math.exp(margin) };

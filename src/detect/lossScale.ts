@@ -19,6 +19,8 @@ const START_ROWS = 11;
 export interface LossScaleView {
   /** The loss as the detectors judge it: never below the floor. A non-finite loss is unchanged. */
   floored(loss: number): number;
+  /** Whether a level (a median, a best) is the floor itself: the loss under it reads as it. */
+  isFloor(level: number): boolean;
   /** What a message ends with when a level it quotes is the floor, not the loss (else ''). */
   note(level: number): string;
 }
@@ -46,8 +48,12 @@ export class LossScale implements LossScaleView {
     return Number.isFinite(loss) ? Math.max(loss, this.floor) : loss;
   }
 
+  isFloor(level: number): boolean {
+    return Number.isFinite(this.floor) && Math.abs(level - this.floor) <= 1e-3 * Math.abs(this.floor);
+  }
+
   note(level: number): string {
-    const atFloor = Number.isFinite(this.floor) && Math.abs(level - this.floor) <= 1e-3 * Math.abs(this.floor);
+    const atFloor = this.isFloor(level);
     const what = this.spread ? 'the spread of its first rows’ loss, which crosses zero' : 'a tenth of its first rows’ loss';
     return atFloor ? `; ${fmt(level)} is the floor under the loss’s ratios, ${what}` : '';
   }

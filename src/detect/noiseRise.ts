@@ -11,6 +11,7 @@ import type { AlertChange, EpisodeBook } from './episodes';
 import type { AlertKind } from './alert';
 import type { LossScaleView } from './lossScale';
 import type { LrStepView } from './lrSteps';
+import { FlooredNoise } from './flooredNoise';
 import { BLOCK_MEANS_AT_LEAST, Cusum, LaggedReference } from './stats';
 
 export interface RiseParams {
@@ -45,6 +46,8 @@ const RISE_ROWS_AT_LEAST = 8;
 
 export class NoiseRiseDetector implements Detector {
   private ref!: LaggedReference;
+  /** The reference's noise, read for a loss under its floor too (flooredNoise.ts); absent without a floor. */
+  private noise?: FlooredNoise;
   private cusum!: Cusum;
   private rows = 0;
   private open = false;
@@ -60,12 +63,17 @@ export class NoiseRiseDetector implements Detector {
     // twenty smooth first rows (a GAN's generator loss before its discriminator learns) made a 5 %
     // step read as z = 5 (docs/early-warning.md, "The detectors", item 22).
     this.ref = new LaggedReference(this.p.lag, this.p.window, BLOCK_MEANS_AT_LEAST * RISE_BLOCK, undefined, RISE_BLOCK);
+    this.noise = this.p.scale ? new FlooredNoise(this.ref, this.p.scale) : undefined;
     // One row adds at most an eighth of the threshold: a rise is sustained, one row's excess is
     // loss-spike's. Against a reference pinned at the loss's floor (σ at its minimum) a single row
     // read as z = 300 and opened the warning alone (docs/early-warning.md, "The zoo").
     this.cusum = new Cusum(this.p.k, this.p.h / RISE_ROWS_AT_LEAST);
     this.rows = 0;
     this.open = false;
+  }
+
+  private sd(): number {
+    return this.noise ? this.noise.sd(this.p.floor) : this.ref.sd(this.p.floor);
   }
 
   observe(row: MetricRow, book: EpisodeBook, out: AlertChange[]): void {
@@ -81,17 +89,18 @@ export class NoiseRiseDetector implements Detector {
     let score = 0;
     const judged = this.rows > this.p.warmupRows && this.ref.ready;
     if (judged) {
-      const sigma = this.ref.sd(this.p.floor);
+      const sigma = this.sd();
       z = (x - this.ref.median()) / sigma;
       const before = this.cusum.value;
       score = this.cusum.push(z, this.rows);
       if (before === 0 && score > 0) this.sinceStep = row.step;
     }
-    this.ref.push(x);
+    if (this.noise) this.noise.push(x, logged);
+    else this.ref.push(x);
     this.open = this.open ? score >= this.p.h / 2 : score >= this.p.h;
     const firing = judged && this.open;
     book.judge(this.p.key, firing, row.step, row.source, () => {
-      const sigma = this.ref.sd(this.p.floor);
+      const sigma = this.sd();
       const median = Math.exp(this.ref.median());
       return {
         kind: this.p.kind,

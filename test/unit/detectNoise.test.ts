@@ -90,3 +90,27 @@ test('a rise in the first rows is judged only once the reference holds four bloc
   const lasting = rows(400, (s, r) => ({ loss: 0.6 * (s >= 42 ? 1.05 : 1) * (1 + 0.01 * gauss(r)), lr: 2e-4 }));
   assert.ok(opened(replay(lasting)).some((a) => a.startsWith('divergence')), opened(replay(lasting)).join(' '));
 });
+
+test('a loss fitted under its floor keeps its own noise: a step just above the floor is no rise, a climb far above it is', () => {
+  // A loss fitted to 0.005 (its floor is 0.23, a tenth of its start), its batches spread by 40 % as a
+  // small loss's do; from row 400 the objective changes and it sits just above the floor. Judged
+  // against a reference of the floored loss (no spread at all), 3 % above the floor read as z = 30.
+  const level = (s: number) => (s < 200 ? 2.3 * Math.exp(-s / 22) : 0.005);
+  const noisy = (l: number, r: () => number) => l * Math.exp(0.4 * gauss(r));
+  for (const seed of [1, 2, 3]) {
+    const step = rows(900, (s, r) => ({ loss: noisy(s < 400 ? level(s) : 0.25, r), lr: 1e-3 }), seed);
+    const divergence = opened(replay(step)).filter((a) => a.startsWith('divergence'));
+    assert.deepEqual(divergence, [], `seed ${seed}`);
+  }
+  // The critical rule's margin is that noise too: a smoothed loss that wanders about 2× the floor is
+  // no divergence for a loss whose batches spread this much (the rise beyond noise may still say it
+  // is rising). Against the floored loss's noise (none) it crossed 2× again and again.
+  const higher = rows(900, (s, r) => ({ loss: noisy(s < 400 ? level(s) : 0.45, r), lr: 1e-3 }));
+  const critical = replay(higher).filter((a) => a.state === 'open' && a.kind === 'divergence' && a.severity === 'critical');
+  assert.deepEqual(critical.map((a) => a.step), []);
+  // A climb from under the floor to four times it, and on, is still a rise, and a blow-up.
+  const climb = rows(900, (s, r) => ({ loss: noisy(s < 400 ? level(s) : 0.23 * Math.exp((s - 400) / 60), r), lr: 1e-3 }));
+  const alerts = opened(replay(climb));
+  const first = alerts.find((a) => a.startsWith('divergence'));
+  assert.ok(first && Number(first.split('@')[1]) < 500, alerts.join(' '));
+});
