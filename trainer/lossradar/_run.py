@@ -32,6 +32,7 @@ from .encoding import (
     reliability_frame,
 )
 from .rescue import DEFAULT_CHECKPOINT_DIR, Command, Event, RescuePolicy, Rescuer, check_factor
+from .sharding import is_sharded, world_size
 
 if TYPE_CHECKING:
     import torch
@@ -335,6 +336,9 @@ class Run:
                     None,
                 )
             return rescuer.checkpoint(self._command_step, self._checkpoint_fn)
+        if name in ("lower-lr", "rollback") and rescuer is not None and (why := rescuer.refusal()):
+            what = "Lower Learning Rate" if name == "lower-lr" else "Roll Back"
+            return (f"{what}: {why}", "warning", "lr" if name == "lower-lr" else name, None)
         if name == "lower-lr":
             if rescuer is None or rescuer.optimizer is None:
                 return (
@@ -380,6 +384,12 @@ class Run:
         policy = self.rescue_policy
         if policy.mode != "auto":
             return None
+        if self._rescuer is not None and (why := self._rescuer.refusal()):
+            if "rescue-refused" in self._warned:
+                return None
+            self._warned.add("rescue-refused")
+            message = f"rescue: the critical alert at step {command.step} is not acted on: {why}"
+            return (message, "warning", "rescue", None)
         if (
             self._rescued_at is not None
             and command.step is not None
@@ -730,7 +740,14 @@ class Run:
             return None
         from .watch import Watcher
 
-        watcher = Watcher(model, every, max_rows=max_rows, collapse_threshold=collapse_threshold, include=include)
+        watcher = Watcher(
+            model,
+            every,
+            max_rows=max_rows,
+            collapse_threshold=collapse_threshold,
+            include=include,
+            warn=self._warn_once,
+        )
         self._watchers.append(watcher)
         self._arm(
             model, optimizer, scheduler, snapshot_every, snapshot_to, keep_snapshots, skip_batches, checkpoint_dir
@@ -762,7 +779,19 @@ class Run:
             else Path.cwd() / DEFAULT_CHECKPOINT_DIR / (self.run_id or "run")
         )
         to = snapshot_to
+        ranks = world_size()
+        sharded = any(is_sharded(p) for p in inner.parameters())
         if optimizer is None:
+            to = "off"
+        elif sharded or ranks > 1:
+            # A snapshot of rank 0 alone is no snapshot of the run, and reading a sharded parameter
+            # is a collective that rank 0 alone would enter (sharding.py).
+            if to != "off":
+                self._warn_once(
+                    "snapshots-off",
+                    f"lossradar: Roll Back is off under torch.distributed ({ranks} ranks"
+                    f"{', sharded' if sharded else ''}): rank 0 alone can neither snapshot nor restore the run",
+                )
             to = "off"
         elif to == "auto":
             size = state_bytes(inner, optimizer)
@@ -780,8 +809,21 @@ class Run:
             [] if scheduler is None else list(scheduler) if isinstance(scheduler, list | tuple) else [scheduler]
         )
         self._rescuer = Rescuer(
-            inner, optimizer, schedulers, snapshots, checkpoint_dir=folder, skip_batches=skip_batches
+            inner,
+            optimizer,
+            schedulers,
+            snapshots,
+            checkpoint_dir=folder,
+            skip_batches=skip_batches,
+            ranks=ranks,
+            sharded=sharded,
         )
+        if optimizer is not None and ranks > 1:
+            self._warn_once(
+                "distributed-rescue",
+                f"lossradar: Lower Learning Rate and Roll Back are off under torch.distributed ({ranks} ranks):"
+                " only rank 0 receives the editor's commands, and the ranks would drift apart",
+            )
         if self._applied is not None:
             self._applied.remove()
         self._applied = None

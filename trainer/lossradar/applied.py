@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .sharding import is_sharded
+
 if TYPE_CHECKING:  # imported by the run before any tensor is: torch only when the hook runs
     import torch
     from torch import Tensor
@@ -68,12 +70,19 @@ class AppliedGradNorm:
         if self._failed:
             return
         try:
-            grads = [
-                p.grad
-                for group in optimizer.param_groups
-                for p in group["params"]
-                if p.grad is not None and not p.grad.is_sparse
-            ]
+            params = [p for group in optimizer.param_groups for p in group["params"]]
+            if any(is_sharded(p) for p in params):
+                # Their norm is a collective that rank 0 alone would enter (sharding.py): every
+                # rank would wait for ever inside optimizer.step().
+                self._failed = True
+                self._largest = None
+                self._warn(
+                    "applied-grad-norm",
+                    f"lossradar: {APPLIED_GRAD_NORM} is off for this run: its parameters are sharded across"
+                    " ranks (FSDP, tensor parallel), and their norm would be a collective on rank 0 alone",
+                )
+                return
+            grads = [p.grad for p in params if p.grad is not None and not p.grad.is_sparse]
             if not grads:
                 return
             import torch

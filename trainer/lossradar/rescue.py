@@ -125,6 +125,8 @@ class Rescuer:
         *,
         checkpoint_dir: Path,
         skip_batches: int,
+        ranks: int = 1,
+        sharded: bool = False,
     ) -> None:
         self.model = model
         self.optimizer = optimizer
@@ -132,10 +134,28 @@ class Rescuer:
         self.snapshots = snapshots
         self.checkpoint_dir = checkpoint_dir
         self.skip_batches = skip_batches
+        #: The ranks this run speaks for (rank 0 logs for all of them under torch.distributed).
+        self.ranks = ranks
+        #: Whether the model's parameters are sharded across them (sharding.py).
+        self.sharded = sharded
+
+    def refusal(self) -> str | None:
+        """Why the actions that change the training (Lower Learning Rate, Roll Back, the automatic
+        rescue) cannot run here, or ``None``. Only rank 0 receives the editor's commands: a rate lowered,
+        or weights restored, on rank 0 alone would leave the other ranks training another model,
+        silently (DDP averages the gradients, not the weights; docs/rescue.md, "Distributed runs")."""
+        if self.ranks > 1:
+            return (
+                f"refused under torch.distributed ({self.ranks} ranks): only rank 0 would change, and the"
+                " ranks would train different models from then on"
+            )
+        return None
 
     def actions(self) -> list[Action]:
-        out: list[Action] = ["checkpoint"]
-        if self.optimizer is not None:
+        # Under sharding the SDK's own checkpoint would hold rank 0's shards only: a user's
+        # run.on_checkpoint(fn) is offered instead (run.py's _announce adds it).
+        out: list[Action] = [] if self.sharded else ["checkpoint"]
+        if self.optimizer is not None and self.refusal() is None:
             out.append("lower-lr")
             if self.snapshots is not None:
                 out.append("rollback")
@@ -145,6 +165,14 @@ class Rescuer:
         if user is not None:
             where = user(step)
             return (f"checkpoint at step {step}" + (f": {where}" if where else ""), "info", "checkpoint", None)
+        if self.sharded:
+            return (
+                "Checkpoint Now: the model is sharded across ranks (FSDP, tensor parallel), and rank 0 holds"
+                " only its shards; save it on every rank from run.on_checkpoint(fn)",
+                "warning",
+                "checkpoint",
+                None,
+            )
         import torch
 
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,8 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from .sharding import is_sharded
+
 log = logging.getLogger("lossradar")
 
 #: Where snapshots live: ``"auto"`` is ``"cpu"`` up to ``max_bytes`` of state, else no snapshots.
@@ -95,6 +97,10 @@ class Snapshots:
     def take(self, step: int) -> Snapshot | None:
         """A snapshot at ``step``; ``None`` when the model is not finite (or a disk write is still
         going: the loop never waits for one)."""
+        if any(is_sharded(p) for p in self.model.parameters()):
+            # Sharded after watch() (fully_shard comes later): reading them is a collective that rank
+            # 0 alone would enter (sharding.py), and rank 0's shards are no snapshot of the model.
+            return None
         with torch.no_grad():
             if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
                 self.skipped_nonfinite += 1

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from .metrics import spectral_alignment_batched, top_singular_values_batched, weight_probe_batched
+from .sharding import is_sharded
 
 DEFAULT_EVERY = 10
 DEFAULT_MAX_ROWS = 1024
@@ -70,6 +71,7 @@ class Watcher:
         collapse_threshold: float = DEFAULT_COLLAPSE_THRESHOLD,
         include: Callable[[str, nn.Linear], bool] | None = None,
         iters: int | None = None,
+        warn: Callable[[str, str], None] | None = None,
     ) -> None:
         if every < 1:
             raise ValueError("every must be ≥ 1")
@@ -78,7 +80,10 @@ class Watcher:
         self.collapse_threshold = collapse_threshold
         self.iters = iters
         self.root = unwrap_model(model)
+        self._warn = warn
         self.layers: dict[str, nn.Linear] = {}
+        #: Layers left out because their weight is spread over the ranks (sharding.py).
+        self.sharded: list[str] = []
         for name, module in self.root.named_modules():
             if isinstance(module, nn.Linear) and (include is None or include(name, module)):
                 self.layers[name or "linear"] = module
@@ -89,15 +94,38 @@ class Watcher:
         self.probes: dict[str, Tensor] = {}
         self._since = 0
         self._last_step: int | None = None
-        self._handles: list[Any] = []
+        self._handles: dict[str, Any] = {}
+        self._drop_sharded()
         self.attach()
 
     def attach(self) -> None:
         """(Re-)registers the hooks; the warm-started vectors are kept."""
         if not self._handles:
-            self._handles = [m.register_forward_hook(self._make_hook(name)) for name, m in self.layers.items()]
+            self._handles = {name: m.register_forward_hook(self._make_hook(name)) for name, m in self.layers.items()}
             self.armed = True
             self._since = 0
+
+    def _drop_sharded(self) -> None:
+        """Stops watching the layers whose weight is sharded (sharding.py): at ``watch()``, and again
+        before each measurement, since ``fully_shard`` may come after ``watch()``."""
+        dropped = [name for name, m in self.layers.items() if is_sharded(m.weight)]
+        if not dropped:
+            return
+        for name in dropped:
+            del self.layers[name]
+            self.captured.pop(name, None)
+            handle = self._handles.pop(name, None)
+            if handle is not None:
+                handle.remove()
+        self.sharded.extend(dropped)
+        if self._warn is not None:
+            shown = ", ".join(self.sharded[:3]) + (" …" if len(self.sharded) > 3 else "")
+            self._warn(
+                "sharded-layers",
+                f"lossradar: spectral alignment leaves out {len(self.sharded)} sharded layer(s) ({shown}):"
+                " their weights are spread over the ranks (FSDP, tensor parallel), and a statistic of a"
+                " whole weight would be a collective on rank 0 alone",
+            )
 
     def _make_hook(self, name: str) -> Callable[[nn.Module, tuple[Any, ...], Any], None]:
         captured = self.captured
@@ -113,7 +141,7 @@ class Watcher:
 
     def remove(self) -> None:
         """Removes the hooks (no cost left in the forward pass); :meth:`attach` brings them back."""
-        for handle in self._handles:
+        for handle in self._handles.values():
             handle.remove()
         self._handles.clear()
         self.captured.clear()
@@ -131,6 +159,7 @@ class Watcher:
         ``hists``: ``(distribution names, bin edges, (G, bins) counts)``."""
         scalars: list[tuple[list[str], Tensor]] = []
         hists: list[tuple[list[str], list[float], Tensor]] = []
+        self._drop_sharded()
         if not self.captured:
             return scalars, hists
         groups: dict[tuple[Any, ...], list[str]] = {}

@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -216,3 +217,20 @@ def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.02) -> b
 @pytest.fixture
 def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("LOSSRADAR_")}
+
+
+def torchrun(worker: str, hub: Hub, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``tests/<worker>`` under ``torchrun --standalone --nproc_per_node 2``, its runs sent to ``hub``;
+    at most 180 s (a rank left alone in a collective waits for ever)."""
+    assert hub.token is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOSSRADAR_")}
+    env.update(
+        LOSSRADAR_URL=hub.url,
+        LOSSRADAR_TOKEN=hub.token,
+        OMP_NUM_THREADS="1",
+        LOSSRADAR_DISCOVERY_DIR=str(cwd / "none"),
+    )
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
+    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    script = str(Path(__file__).with_name(worker))
+    return subprocess.run([*launch, script], env=env, cwd=cwd, capture_output=True, text=True, timeout=180, check=False)

@@ -4,9 +4,6 @@ accumulation, DDP under torchrun."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +16,7 @@ import lossradar
 from lossradar import metrics
 from lossradar.watch import Watcher, unwrap_model
 
-from .conftest import Hub
+from .conftest import Hub, torchrun
 
 
 def local_rows(run: lossradar.Run) -> list[dict[str, Any]]:
@@ -207,25 +204,7 @@ def test_one_transfer_per_log_call(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_ddp_under_torchrun(hub: Hub, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOSSRADAR_")}
-    assert hub.token is not None
-    env.update(
-        LOSSRADAR_URL=hub.url,
-        LOSSRADAR_TOKEN=hub.token,
-        OMP_NUM_THREADS="1",
-        LOSSRADAR_DISCOVERY_DIR=str(tmp_path / "none"),
-    )
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
-    worker = Path(__file__).with_name("ddp_worker.py")
-    proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(worker)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    proc = torchrun("ddp_worker.py", hub, tmp_path)
     assert proc.returncode == 0, proc.stderr[-4000:]
     metas = {d.name: hub.wait_status(d.name, "completed") for d in hub.run_dirs()}
     by_name = {m["name"]: run_id for run_id, m in metas.items()}
