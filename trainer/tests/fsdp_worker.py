@@ -25,19 +25,29 @@ def main() -> None:
     fully_shard(model)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
     g = torch.Generator().manual_seed(dist.get_rank())
+    commands: list[str] = []
     with lossradar.init(name="fsdp", rescue="auto") as run:
         run.watch(model, every=2, optimizer=opt)  # snapshots "auto", as by default
-        for step in range(40):
+        run.on_command(commands.append)  # rank 1's run is disabled: nothing arrives there
+        step = 0
+        # Until the hub's rescue has reached rank 0 (at least 12 steps, at most 2 000): every rank
+        # steps alike (FSDP's collectives), so rank 0 says when it has one.
+        while step < 2000:
             x, y = torch.randn(16, 8, generator=g), torch.randint(4, (16,), generator=g)
             loss = nn.functional.cross_entropy(model(x), y)
             loss.backward()
             opt.step()
             opt.zero_grad()
             run.log(step, {"loss": loss.item()})
-            time.sleep(0.05)  # time for the hub's rescue to arrive mid-run
+            step += 1
+            done = torch.tensor([float("rescue" in commands)])
+            dist.broadcast(done, 0)
+            if done.item() and step >= 12:
+                break
+            time.sleep(0.02)
+    print(f"rank {dist.get_rank()}: {step} steps", file=sys.stderr)
     dist.barrier()
     dist.destroy_process_group()
-    print("done", file=sys.stderr)
 
 
 if __name__ == "__main__":
