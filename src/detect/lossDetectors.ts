@@ -53,6 +53,11 @@ export class NonFiniteDetector implements Detector {
 }
 
 /** A loss far above its recent median, by ratio and by robust z-score at once (no absolute level).
+ *  While that median is the loss's floor (a fitted loss, under a tenth of its first rows), on
+ *  spikeFloorRows rows in a row: one row there that comes straight back is a fitted loss's ordinary
+ *  tail (a DQN's target sync, an SFT run's odd batch), and the corpus's labels call a spike that
+ *  comes back no explosion (eval/README.md). Above the floor one row is enough: a lone spike of a
+ *  loss still learning is the precursor of an attention-logit blow-up (docs/early-warning.md, item 24).
  *  The ratio is read on the loss floored at a tenth of its first rows' size (lossScale.ts): it is a
  *  question of scale. The z-score is of the log of the loss as logged, as grad-spike's is of the log
  *  norm: it is a question of noise. A per-sample or tiny-batch loss is heavy-tailed (a hard example's
@@ -62,6 +67,9 @@ export class NonFiniteDetector implements Detector {
 export class LossSpikeDetector implements Detector {
   /** The log of each row's loss as logged (a loss ≤ 0 as its floor's log). */
   private readonly window: RollingWindow;
+  private readonly held = new Streak();
+  /** The step of the first row of the spike now held. */
+  private since = 0;
   private rows = 0;
 
   constructor(
@@ -89,11 +97,14 @@ export class LossSpikeDetector implements Detector {
       z = (x - m) / Math.max(this.window.mad(), 1e-3);
       firing = loss >= median * this.s.spikeRatio && z >= this.s.spikeZ;
     }
+    const rows = this.held.push(firing);
+    if (rows === 1) this.since = row.step;
+    firing = firing && (rows >= this.s.spikeFloorRows || !this.scale.isFloor(median));
     book.judge('loss-spike', firing, row.step, row.source, () => ({
       kind: 'loss-spike',
       severity: 'critical',
       metric: 'loss',
-      message: `loss spiked to ${fmt(raw)}, ${fmt(loss / median)}× its recent median ${fmt(median)} (${fmt(z)} MADs of its log)${this.scale.note(median)}`,
+      message: `loss spiked to ${fmt(raw)}, ${fmt(loss / median)}× its recent median ${fmt(median)} (${fmt(z)} MADs of its log)${rows > 1 ? `, ${rows} rows in a row since step ${this.since}` : ''}${this.scale.note(median)}`,
       values: { loss: raw, median, z },
     }), out);
     this.window.push(x);

@@ -7,10 +7,11 @@ export interface DetectorSettings {
   /** Consecutive quiet rows after which an open alert closes. */
   clearRows: number;
 
-  /** loss-spike: rolling window of the loss, the ratio to its median and the MAD z-score. */
+  /** loss-spike: rolling window of the loss, the ratio to its median and the MAD z-score, held spikeFloorRows rows in a row while its median is the floor. */
   spikeWindow: number;
   spikeRatio: number;
   spikeZ: number;
+  spikeFloorRows: number;
 
   /** divergence: EMA of log loss against its best; critical rise, rows sustained. */
   divergenceAlpha: number;
@@ -87,6 +88,7 @@ export const DEFAULT_SETTINGS: DetectorSettings = {
   spikeWindow: 50,
   spikeRatio: 2,
   spikeZ: 10,
+  spikeFloorRows: 2,
 
   divergenceAlpha: 0.1,
   divergenceCriticalRise: 1,
@@ -142,6 +144,7 @@ export const SETTING_DOCS: Record<keyof DetectorSettings, string> = {
   spikeWindow: 'loss-spike: rows in the rolling window of the loss.',
   spikeRatio: 'loss-spike: the loss must be at least this many times its rolling median…',
   spikeZ: '…and this many robust standard deviations (MAD) above it.',
+  spikeFloorRows: 'loss-spike, while the median is the loss’s floor (a tenth of its first rows): the spike must hold this many rows in a row (a fitted loss’s one-row spike that comes straight back is not blowing up).',
   divergenceAlpha: 'divergence: smoothing factor of the EMA of log loss.',
   divergenceCriticalRise: 'divergence: critical when the smoothed loss is this fraction above its best (1 = twice the best).',
   divergenceSustainRows: 'divergence: the critical rise must last half this many rows (rounded up).',

@@ -14,6 +14,7 @@ import { Dictionary, Field, Float64, Int32, Int64, makeData, RecordBatch, Schema
 import type { MetricRow } from './run';
 import { readColumns } from './segmentRead';
 import { bucketOf, DEFAULT_BOUNDS, mergeInto, type Bucket } from './series';
+import { lowerBound, upperBound } from './sortedSearch';
 
 export const COLUMNS_DIR = 'columns';
 export const INDEX_FILE = 'index.json';
@@ -629,26 +630,4 @@ function toBitmap(valid: Uint8Array, k: number): { bitmap: Uint8Array; nulls: nu
     else nulls += 1;
   }
   return { bitmap, nulls };
-}
-
-export function lowerBound(a: Float64Array, n: number, x: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-export function upperBound(a: Float64Array, n: number, x: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -1,50 +1,90 @@
-// M4 downsampling (Jugel et al., VLDB 2014): per bucket keep the first, last, minimum and maximum
-// point, so a line chart drawn from the result shows every spike the full series has.
-// Non-finite values are kept as well: a NaN loss is the one point a chart must never lose.
+// M4 downsampling (Jugel et al., VLDB 2014): per pixel-wide bucket keep the first, last, minimum
+// and maximum finite point, so a line drawn from the result is the line drawn from every point.
+// The first NaN, +∞ and −∞ of each bucket are kept too: a non-finite value is the one point a
+// chart must never lose, and one per kind per bucket is all a marker needs (a run that logs NaN on
+// every step after its blow-up would otherwise come back whole). One implementation for the host's
+// snapshots and the webviews' thinning (docs/charts.md).
+
 export interface Points {
   steps: Float64Array;
   values: Float64Array;
 }
 
+/**
+ * Calls `keep(i)` in ascending order for the indices of [lo, hi) that M4 keeps with `buckets`
+ * equal-width buckets over [x0, x1] (points outside fall into the end buckets).
+ */
+export function m4Select(
+  steps: Float64Array,
+  values: Float64Array,
+  lo: number,
+  hi: number,
+  x0: number,
+  x1: number,
+  buckets: number,
+  keep: (i: number) => void,
+): void {
+  const scale = x1 > x0 ? buckets / (x1 - x0) : 0;
+  const picked = [0, 0, 0, 0, 0, 0, 0];
+  let bucket = -1;
+  let first = -1;
+  let last = -1;
+  let minI = -1;
+  let maxI = -1;
+  let nan = -1;
+  let pos = -1;
+  let neg = -1;
+  const flush = () => {
+    let n = 0;
+    for (const i of [first, minI, maxI, last, nan, pos, neg]) {
+      if (i < 0) continue;
+      // Insertion into the small sorted list, skipping duplicates.
+      let j = n;
+      while (j > 0 && picked[j - 1] > i) j--;
+      if (j > 0 && picked[j - 1] === i) continue;
+      for (let k = n; k > j; k--) picked[k] = picked[k - 1];
+      picked[j] = i;
+      n++;
+    }
+    for (let k = 0; k < n; k++) keep(picked[k]);
+  };
+  for (let i = lo; i < hi; i++) {
+    let b = Math.floor((steps[i] - x0) * scale);
+    if (b < 0) b = 0;
+    else if (b >= buckets) b = buckets - 1;
+    if (b !== bucket) {
+      if (bucket >= 0) flush();
+      bucket = b;
+      first = last = minI = maxI = nan = pos = neg = -1;
+    }
+    const v = values[i];
+    if (v === v && v !== Infinity && v !== -Infinity) {
+      if (first < 0) first = i;
+      last = i;
+      if (minI < 0 || v < values[minI]) minI = i;
+      if (maxI < 0 || v > values[maxI]) maxI = i;
+    } else if (v !== v) {
+      if (nan < 0) nan = i;
+    } else if (v > 0) {
+      if (pos < 0) pos = i;
+    } else if (neg < 0) {
+      neg = i;
+    }
+  }
+  if (bucket >= 0) flush();
+}
+
+/** The whole series thinned to `buckets` M4 buckets over its own step span (a copy when short). */
 export function downsampleM4(steps: Float64Array, values: Float64Array, buckets: number): Points {
   const n = steps.length;
   if (n <= buckets * 4 || buckets < 1) return { steps: steps.slice(), values: values.slice() };
-  const x0 = steps[0];
-  const span = steps[n - 1] - x0 || 1;
-  const keep = new Uint8Array(n);
-  let start = 0;
-  while (start < n) {
-    const bucket = Math.min(buckets - 1, Math.floor(((steps[start] - x0) / span) * buckets));
-    let end = start;
-    let minI = -1;
-    let maxI = -1;
-    while (end < n && Math.min(buckets - 1, Math.floor(((steps[end] - x0) / span) * buckets)) === bucket) {
-      const v = values[end];
-      if (Number.isFinite(v)) {
-        if (minI < 0 || v < values[minI]) minI = end;
-        if (maxI < 0 || v > values[maxI]) maxI = end;
-      } else {
-        keep[end] = 1;
-      }
-      end += 1;
-    }
-    keep[start] = 1;
-    keep[end - 1] = 1;
-    if (minI >= 0) keep[minI] = 1;
-    if (maxI >= 0) keep[maxI] = 1;
-    start = end;
-  }
-  let count = 0;
-  for (let i = 0; i < n; i++) count += keep[i];
-  const outSteps = new Float64Array(count);
-  const outValues = new Float64Array(count);
-  let j = 0;
-  for (let i = 0; i < n; i++) {
-    if (keep[i]) {
-      outSteps[j] = steps[i];
-      outValues[j] = values[i];
-      j += 1;
-    }
+  const kept: number[] = [];
+  m4Select(steps, values, 0, n, steps[0], steps[n - 1], Math.floor(buckets), (i) => kept.push(i));
+  const outSteps = new Float64Array(kept.length);
+  const outValues = new Float64Array(kept.length);
+  for (let j = 0; j < kept.length; j++) {
+    outSteps[j] = steps[kept[j]];
+    outValues[j] = values[kept[j]];
   }
   return { steps: outSteps, values: outValues };
 }

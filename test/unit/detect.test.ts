@@ -35,6 +35,22 @@ test('a loss spike is one critical episode that closes once the loss is back', (
   assert.ok(spikes[1].closedStep! >= 405 + DEFAULT_SETTINGS.clearRows - 1);
 });
 
+test('a fitted loss under its floor may spike for one row and come straight back; two rows in a row are an alert', () => {
+  // Fitted at 0.025, under its floor (a tenth of its first rows' 3.5): a DQN's target sync or an
+  // SFT run's odd batch lifts such a loss 5–12× for one row, and it comes back (docs/early-warning.md, item 24).
+  const fitted = (s: number) => (s < 300 ? 1 : 0.05);
+  const once = replay(syntheticRun({ steps: 700, lossFactor: (s) => fitted(s) * (s === 500 ? 200 : 1) }));
+  assert.deepEqual(opened(once).map((a) => `${a.kind}@${a.step}`), []);
+  const twice = opened(replay(syntheticRun({ steps: 700, lossFactor: (s) => fitted(s) * (s === 500 || s === 501 ? 200 : 1) })));
+  const spike = twice.find((a) => a.kind === 'loss-spike');
+  assert.ok(spike, JSON.stringify(twice.map((a) => `${a.kind}@${a.step}`)));
+  assert.equal(spike.step, 501);
+  assert.match(spike.message, /2 rows in a row since step 500/);
+  assert.match(spike.message, /is the floor under the loss’s ratios/);
+  const lenient = opened(replay(syntheticRun({ steps: 700, lossFactor: (s) => fitted(s) * (s === 500 ? 200 : 1) }), { spikeFloorRows: 1 }));
+  assert.deepEqual(lenient.filter((a) => a.kind === 'loss-spike').map((a) => a.step), [500], 'spikeFloorRows 1: one row is enough again');
+});
+
 test('a transient in the first steps is not an alert', () => {
   const alerts = replay(syntheticRun({ steps: 300, lossFactor: (s) => (s === 3 ? 10 : 1), gradFactor: (s) => (s === 5 ? 50 : 1) }));
   assert.deepEqual(opened(alerts), []);

@@ -54,6 +54,18 @@ test('M4 keeps every non-finite point', () => {
   assert.deepEqual(kept, [4242, 4243, 9000]);
 });
 
+test('M4 keeps one NaN per bucket of a run that logs NaN on every step after its blow-up', () => {
+  const n = 1_000_000;
+  const steps = Float64Array.from({ length: n }, (_, i) => i);
+  const values = Float64Array.from({ length: n }, (_, i) => (i < 1000 ? 1 / (i + 1) : NaN));
+  const out = downsampleM4(steps, values, 1000);
+  const nans = out.values.filter((v) => Number.isNaN(v)).length;
+  assert.ok(out.steps.length <= 4 * 1000 + 1000, `kept ${out.steps.length} of ${n}`);
+  const tailBuckets = new Set(Array.from({ length: n - 1000 }, (_, k) => Math.min(999, Math.floor(((1000 + k) * 1000) / (n - 1))))).size;
+  assert.equal(nans, tailBuckets, 'one NaN marker per bucket the tail covers');
+  assert.equal(out.steps[[...out.values].findIndex((v) => Number.isNaN(v))], 1000, 'the first NaN is kept');
+});
+
 test('a short series comes back whole', () => {
   const out = downsampleM4(Float64Array.of(1, 2, 3), Float64Array.of(3, 2, 1), 10);
   assert.deepEqual([...out.values], [3, 2, 1]);

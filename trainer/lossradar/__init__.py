@@ -38,6 +38,7 @@ from ._run import (
     default_local_root,
     install_excepthook,
 )
+from ._stack import user_stacklevel
 from ._version import __version__
 from .discovery import find_hub
 from .encoding import clean_tags, valid_run_id
@@ -160,7 +161,9 @@ def _env_rescue() -> RescuePolicy:
         return RescuePolicy.of(json.loads(text))
     except (ValueError, TypeError) as e:
         warnings.warn(
-            f"lossradar: LOSSRADAR_RESCUE is not a rescue policy ({e}); rescue is off", LossRadarWarning, stacklevel=3
+            f"lossradar: LOSSRADAR_RESCUE is not a rescue policy ({e}); rescue is off",
+            LossRadarWarning,
+            stacklevel=user_stacklevel(),
         )
         return RescuePolicy()
 
@@ -177,7 +180,7 @@ def _no_active_run(what: str) -> None:
         f"lossradar.{what}: there is no active run (none started by lossradar.init(), or all of them "
         "finished); nothing was done",
         LossRadarWarning,
-        stacklevel=3,
+        stacklevel=user_stacklevel(),
     )
 
 
@@ -285,7 +288,7 @@ def _init(
             f"lossradar: no Loss Radar hub found (no LOSSRADAR_URL/LOSSRADAR_TOKEN, no hub in the discovery "
             f"directory for {os.getcwd()}); writing the run to {writer.dir}",
             LossRadarWarning,
-            stacklevel=3,  # the caller of init()
+            stacklevel=user_stacklevel(),
         )
     run = Run(name=name, config=config, local=writer, rank=row_rank, local_root=root, rescue=rescue)
     run.tags = tags or []

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 from . import _version
+from ._stack import user_stacklevel
 from .applied import APPLIED_GRAD_NORM, AppliedGradNorm
 from .encoding import (
     MAX_METRIC_NAME,
@@ -445,7 +446,7 @@ class Run:
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
-            warnings.warn(message, LossRadarWarning, stacklevel=4)
+            warnings.warn(message, LossRadarWarning, stacklevel=user_stacklevel())
 
     def _check_step(self, step: object) -> int | None:
         try:
@@ -900,14 +901,14 @@ class Run:
                 f"lossradar: the hub at {client.url} did not take {len(rows)} rows and they could not be "
                 f"written locally either: {e}",
                 LossRadarWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
             return
         warnings.warn(
             f"lossradar: the hub at {client.url} did not acknowledge {len(rows)} rows "
             f"({client.gave_up or 'unreachable'}); they were written to {writer.dir}",
             LossRadarWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
     def _at_exit(self) -> None:

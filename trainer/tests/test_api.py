@@ -141,3 +141,20 @@ def test_importing_the_sdk_and_its_integrations_package_imports_no_framework() -
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_sdk_warning_points_at_the_users_line_whatever_the_depth(tmp_path: Path) -> None:
+    import torch
+
+    run = lossradar.init(mode="local", dir=str(tmp_path))
+    with pytest.warns(LossRadarWarning, match="reserved key") as direct:
+        run.log(0, {"step": 1.0})
+    with pytest.warns(LossRadarWarning, match="not a number") as module_level:
+        lossradar.log(1, loss="high")
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 2))
+    model[0].weight._fsdp_flattened = True  # type: ignore[attr-defined]  # as FSDP marks what it shards
+    with pytest.warns(LossRadarWarning, match="sharded layer") as from_watch:
+        run.watch(model)
+    lossradar.finish()
+    for caught in (direct, module_level, from_watch):
+        assert [w.filename for w in caught if issubclass(w.category, LossRadarWarning)][0] == __file__

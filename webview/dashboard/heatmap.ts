@@ -8,7 +8,7 @@ import { parseColor } from '../shared/color';
 import { viridis } from '../shared/colormap';
 import { formatStep, formatTick, formatValue } from '../shared/format';
 import type { XRange } from '../shared/lineChart';
-import { lowerBound } from '../shared/m4';
+import { lowerBound } from '../../src/store/sortedSearch';
 import type { Theme } from '../shared/theme';
 import { niceTicks } from '../shared/ticks';
 

@@ -5,7 +5,7 @@
 // still has a time).
 import type { SeriesPoints } from '../contract';
 import { GrowableSeries } from './series';
-import { upperBound } from './m4';
+import { upperBound } from '../../src/store/sortedSearch';
 
 export class RunClock {
   /**

@@ -2,7 +2,7 @@
 // host's deltas. A series with a point cap compacts itself with M4 when it reaches it (extrema and
 // non-finite values kept), so a view that runs for hours holds a bounded, evenly resolved series.
 import type { SeriesPoints } from '../contract';
-import { m4Select } from './m4';
+import { m4Select } from '../../src/store/downsample';
 
 export class GrowableSeries {
   steps: Float64Array;

@@ -2,7 +2,7 @@
 // codec carries them as {"$n": "NaN" | "Infinity" | "-Infinity"} so a restored chart still shows
 // its non-finite markers. Series are thinned with M4 before they are persisted.
 import type { SeriesPoints } from '../contract';
-import { m4Select } from './m4';
+import { m4Select } from '../../src/store/downsample';
 import type { GrowableSeries } from './series';
 
 export function encodeState(value: unknown): unknown {
