@@ -42,6 +42,7 @@ S = torch.optim.lr_scheduler
 sys.path.insert(0, HERE)
 
 from data import gaussian_classes, mlp, sampler, swiss_roll  # noqa: E402
+from fitted import FITTED_KINDS  # noqa: E402
 from loops import LOOP_KINDS  # noqa: E402
 from networks import NETWORK_KINDS  # noqa: E402
 from objectives import OBJECTIVE_KINDS  # noqa: E402
@@ -395,6 +396,7 @@ KINDS: dict[str, tuple[Split, Kind]] = {
     **NETWORK_KINDS,
     **LOOP_KINDS,
     **OBJECTIVE_KINDS,
+    **FITTED_KINDS,
 }
 
 
