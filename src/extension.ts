@@ -14,7 +14,7 @@ import { RunStore, type RunSummary } from './store/runStore';
 import { AlertPresenter } from './vscode/alertPresenter';
 import { registerRunActions } from './vscode/runActionCommands';
 import { AutoRescue } from './rescue/autoRescue';
-import { offeredActions } from './rescue/actions';
+import { answeredStep, offeredActions } from './rescue/actions';
 import { DashboardPanels } from './vscode/dashboardPanel';
 import { launchExperiment } from './vscode/launchCommand';
 import { LiveViewProvider } from './vscode/liveView';
@@ -127,7 +127,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerRunActions(
       hub,
       (ref, onlyLive, placeHolder) => pickRun(ref.id ? { id: ref.id } : undefined, onlyLive, placeHolder),
-      (runId) => book.openFor(runId).reduce<number | undefined>((min, a) => (min === undefined || a.step < min ? a.step : min), undefined),
+      (runId) => book.openFor(runId).reduce<number | undefined>((min, a) => (min === undefined || answeredStep(a) < min ? answeredStep(a) : min), undefined),
     ),
     new AutoRescue(hub, monitor, (runId, alert) => output.appendLine(`[${runId}] asked the run to rescue itself (${alert.kind} at step ${alert.step})`)),
     new RunStatusBar(hub, store, book, live, metricOverrides),

@@ -206,7 +206,7 @@ export type WebviewToHost =
   /** Dashboard: the full-resolution points of steps [from, to] of the shown run (a zoom), for `metrics` (default: all). */
   | { type: 'detail'; runId: string; from: number; to: number; metrics?: string[] }
   | { type: 'stopRun'; runId: string }
-  /** An alert's action on the shown run (docs/rescue.md); `alertStep`, the step the alert opened at. */
+  /** An alert's action on the shown run (docs/rescue.md); `alertStep`, the alert's `answeredStep` (src/rescue/actions.ts). */
   | { type: 'runAction'; runId: string; action: RunAction; alertStep?: number }
   | { type: 'openDashboard'; runId: string };
 

@@ -35,7 +35,7 @@ def test_every_kind_and_seed_is_there_in_its_split() -> None:
 
 # One kind of each round: the MLP classifiers (generate.py), the other networks (networks.py) and
 # the other loops (loops.py), the objectives that change under a floor (objectives.py).
-@pytest.mark.parametrize("kind", ["accum-sparse", "byol", "memorise", "curriculum-mild"])
+@pytest.mark.parametrize("kind", ["accum-sparse", "byol", "memorise", "curriculum-mild", "multitask-sampled"])
 def test_the_generator_makes_the_fixture_again(tmp_path, kind: str) -> None:
     seed = 0
     file = str(tmp_path / "run.jsonl.gz")

@@ -105,7 +105,7 @@ export class LossSpikeDetector implements Detector {
       severity: 'critical',
       metric: 'loss',
       message: `loss spiked to ${fmt(raw)}, ${fmt(loss / median)}× its recent median ${fmt(median)} (${fmt(z)} MADs of its log)${rows > 1 ? `, ${rows} rows in a row since step ${this.since}` : ''}${this.scale.note(median)}`,
-      values: { loss: raw, median, z },
+      values: { loss: raw, median, z, from: this.since },
     }), out);
     this.window.push(x);
   }

@@ -25,7 +25,7 @@ export function offeredActions(capabilities: Capabilities | null): ActionInfo[] 
   return RUN_ACTIONS.filter((a) => armed.has(a.action));
 }
 
-/** The hub command of an action; `alertStep`, where the action answers an alert, is the step it opened at. */
+/** The hub command of an action; `alertStep`, where the action answers an alert, is its `answeredStep`. */
 export function commandFor(action: RunAction, alertStep?: number): Command {
   switch (action) {
     case 'checkpoint':
@@ -35,6 +35,17 @@ export function commandFor(action: RunAction, alertStep?: number): Command {
     case 'rollback':
       return alertStep === undefined ? { command: 'rollback', factor: LR_FACTOR } : { command: 'rollback', step: alertStep, factor: LR_FACTOR };
   }
+}
+
+/**
+ * The step an action on an alert answers: the first row of the alert's evidence where its detector
+ * names one (`values.from`: a spike held two rows opens on the second, and the weights to undo are
+ * those that made the first), else the row that opened it. A roll back restores the newest snapshot
+ * from before the weights that made that row's loss (docs/rescue.md).
+ */
+export function answeredStep(alert: { step: number; values: Record<string, number> }): number {
+  const from = alert.values.from;
+  return Number.isSafeInteger(from) && from >= 0 && from <= alert.step ? from : alert.step;
 }
 
 export function actionByLabel(label: string | undefined): ActionInfo | undefined {

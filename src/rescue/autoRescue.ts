@@ -7,6 +7,7 @@ import type { AlertMonitor } from '../detect/alertMonitor';
 import type { Alert } from '../detect/alert';
 import type { Hub } from '../hub/hub';
 import type { Run } from '../store/run';
+import { answeredStep } from './actions';
 
 export class AutoRescue {
   private readonly onAlert = (run: Run, alert: Alert) => this.consider(run, alert);
@@ -26,7 +27,7 @@ export class AutoRescue {
     // Every critical that opens is sent: one blow-up trips several detectors, and the rows just
     // after a roll back still sit in their windows, so the SDK takes a rescue whose step is within
     // a grace of rows after the last one it applied for the same blow-up (docs/rescue.md).
-    if (this.hub.sendCommand(run.id, { command: 'rescue', step: alert.step })) this.said(run.id, alert);
+    if (this.hub.sendCommand(run.id, { command: 'rescue', step: answeredStep(alert) })) this.said(run.id, alert);
   }
 
   dispose(): void {

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { fmt } from '../detect/detector';
 import { AlertBook, inlineText, valuesAround, type LocatedAlert } from '../present/alertBook';
 import { NotifyPolicy, notificationActions } from '../present/notifyPolicy';
-import { actionByLabel, type ActionInfo } from '../rescue/actions';
+import { actionByLabel, answeredStep, type ActionInfo } from '../rescue/actions';
 import type { RunStore } from '../store/runStore';
 
 export class AlertPresenter implements vscode.Disposable {
@@ -95,7 +95,7 @@ export class AlertPresenter implements vscode.Disposable {
       // The run's actions as command links; only these commands are enabled in the hover.
       const offered = this.actionsFor(entry.runId);
       if (offered.length > 0) {
-        const args = encodeURIComponent(JSON.stringify([{ id: entry.runId, alertStep: a.step }]));
+        const args = encodeURIComponent(JSON.stringify([{ id: entry.runId, alertStep: answeredStep(a) }]));
         md.appendMarkdown(offered.map((o) => `[${o.label}](command:${o.commandId}?${args})`).join(' · ') + '\n\n');
         for (const o of offered) links.add(o.commandId);
       }
@@ -122,7 +122,7 @@ export class AlertPresenter implements vscode.Disposable {
     const text = `Loss Radar: ${entry.runName} at step ${entry.alert.step}: ${entry.alert.message}`;
     const choice = await (entry.alert.severity === 'critical' ? vscode.window.showErrorMessage(text, ...actions) : vscode.window.showWarningMessage(text, ...actions));
     const action = actionByLabel(choice);
-    if (action) await vscode.commands.executeCommand(action.commandId, { id: entry.runId, alertStep: entry.alert.step });
+    if (action) await vscode.commands.executeCommand(action.commandId, { id: entry.runId, alertStep: answeredStep(entry.alert) });
     if (choice === 'Stop Run') await vscode.commands.executeCommand('lossradar.stopRun', { id: entry.runId });
     if (choice === 'Open Dashboard') await vscode.commands.executeCommand('lossradar.openDashboard', { id: entry.runId });
   }

@@ -2,7 +2,7 @@
 // Back first, and the hub command each one sends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { commandFor, offeredActions, RUN_ACTIONS } from '../../src/rescue/actions';
+import { answeredStep, commandFor, offeredActions, RUN_ACTIONS } from '../../src/rescue/actions';
 import { notificationActions } from '../../src/present/notifyPolicy';
 import { HUB_FRAME_SCHEMA } from '../../src/protocol/wire';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -35,4 +35,12 @@ test('each action sends a hub command the protocol schema accepts; a roll back c
   // The schema never lets a command raise the lr.
   assert.equal(check.Check({ type: 'command', command: 'lower-lr', factor: 2 }), false);
   assert.equal(check.Check({ type: 'command', command: 'rescue' }), false);
+});
+
+test('an action answers the first row of an alert’s evidence where the detector names one, else the row that opened it', () => {
+  // A spike at the loss's floor opens on its second row; the weights to undo made the first.
+  assert.equal(answeredStep({ step: 202, values: { loss: 9, from: 201 } }), 201);
+  assert.equal(answeredStep({ step: 202, values: { loss: 9 } }), 202);
+  // Nothing from the other side is trusted: a `from` after the alert, negative or fractional is ignored.
+  for (const from of [203, -1, 200.5, Number.NaN]) assert.equal(answeredStep({ step: 202, values: { from } }), 202, String(from));
 });

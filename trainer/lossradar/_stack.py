@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import sys
+from types import FrameType
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def user_stacklevel() -> int:
     """The ``stacklevel`` for a ``warnings.warn`` called by this function's caller."""
-    frame = sys._getframe(0)  # this function's: counted in place of warnings.warn's own level 1
+    frame: FrameType | None = sys._getframe(0)  # this function's: counted in place of warnings.warn's own level 1
     level = 0
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
         level += 1

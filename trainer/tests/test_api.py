@@ -151,10 +151,11 @@ def test_every_sdk_warning_points_at_the_users_line_whatever_the_depth(tmp_path:
         run.log(0, {"step": 1.0})
     with pytest.warns(LossRadarWarning, match="not a number") as module_level:
         lossradar.log(1, loss="high")
-    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 2))
-    model[0].weight._fsdp_flattened = True  # type: ignore[attr-defined]  # as FSDP marks what it shards
+    first = torch.nn.Linear(4, 4)
+    first.weight._fsdp_flattened = True  # type: ignore[attr-defined]  # as FSDP marks what it shards
+    model = torch.nn.Sequential(first, torch.nn.Linear(4, 2))
     with pytest.warns(LossRadarWarning, match="sharded layer") as from_watch:
         run.watch(model)
     lossradar.finish()
     for caught in (direct, module_level, from_watch):
-        assert [w.filename for w in caught if issubclass(w.category, LossRadarWarning)][0] == __file__
+        assert {w.filename for w in caught if issubclass(w.category, LossRadarWarning)} == {__file__}

@@ -8,6 +8,7 @@
 import { Chart, Legend } from 'chart.js';
 import { isViewPrefs, type ReliabilityBins, type ViewHistogram } from '../contract';
 import { drawableBins, drawableHistogram } from '../../src/view/distributions';
+import { answeredStep } from '../../src/rescue/actions';
 import { AlertList } from '../shared/alertList';
 import { ChartPanel, extent, type ResolvedLine } from '../shared/chartPanel';
 import { createButton, createChip } from '../shared/controls';
@@ -60,7 +61,7 @@ const title = byId('run-title');
 const statusLine = byId('run-status');
 const actions = byId('actions');
 const banner = new AlertList(byId('banner'), {
-  onAction: (alert, action) => runId !== null && api.postMessage({ type: 'runAction', runId, action, alertStep: alert.step }),
+  onAction: (alert, action) => runId !== null && api.postMessage({ type: 'runAction', runId, action, alertStep: answeredStep(alert) }),
 });
 const chartsBox = byId('charts');
 

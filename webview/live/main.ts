@@ -6,6 +6,7 @@
 // thinned series, clock, events and the preferences) survives hide/show through vscode.setState;
 // a `reset` replaces everything.
 import { isViewPrefs, type Alert, type RunListItem, type RunStatus, type SeriesPoints, type ViewEvent, type ViewPrefs } from '../contract';
+import { answeredStep } from '../../src/rescue/actions';
 import { AlertList } from '../shared/alertList';
 import { ChartPanel, extent } from '../shared/chartPanel';
 import { createButton, createSelect } from '../shared/controls';
@@ -55,7 +56,7 @@ const statusLine = byId('run-status');
 const actions = byId('actions');
 const alertList = new AlertList(byId('alerts'), {
   compactLimit: ALERTS_SHOWN,
-  onAction: (alert, action) => runId !== null && api.postMessage({ type: 'runAction', runId, action, alertStep: alert.step }),
+  onAction: (alert, action) => runId !== null && api.postMessage({ type: 'runAction', runId, action, alertStep: answeredStep(alert) }),
 });
 const empty = byId('empty');
 const panelsBox = byId('panels');
