@@ -2,6 +2,7 @@
 import { benchDetectors } from './detectors';
 import { benchE2eLatency } from './e2eLatency';
 import { benchIngest } from './ingest';
+import { benchListing } from './listing';
 import { benchPythonLog } from './pythonLog';
 import { benchLongRun, benchSoak } from './store';
 import { benchWebview } from './webview';
@@ -43,6 +44,13 @@ async function main(): Promise<void> {
     value: `${fmt(det.rowsPerSecond)} rows/s; last tenth / first tenth time per row = ${det.lateOverEarly.toFixed(2)}`,
     target: 'cost per row flat over the run (ratio < 1.5)',
     ok: det.lateOverEarly < 1.5,
+  });
+  const listing = await benchListing();
+  lines.push({
+    name: `comparison table of ${fmt(listing.runs)} finished runs × ${listing.metrics} summarised metrics, rebuilt as a live run logs (once a second), one meta.json changed each time`,
+    value: `${listing.againMs.toFixed(0)} ms a table (${(listing.againMs / 100).toFixed(2)}× the target; the first, reading every file, ${listing.firstMs.toFixed(0)} ms, ${(listing.firstMs / listing.againMs).toFixed(1)}× longer)`,
+    target: '< 100 ms (a tenth of the host per second)',
+    ok: listing.againMs < 100,
   });
   const web = await benchWebview();
   lines.push({

@@ -328,7 +328,12 @@ class TinyGCN(nn.Module):
 
 
 def block_model(
-    seed: int, n: int = 1200, classes: int = 6, p_in: float = 0.012, p_out: float = 0.003, features: int = 16,
+    seed: int,
+    n: int = 1200,
+    classes: int = 6,
+    p_in: float = 0.012,
+    p_out: float = 0.003,
+    features: int = 16,
     signal: float = 0.6,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """A stochastic block model: the normalised adjacency D^-1/2 (A + I) D^-1/2 (sparse), node

@@ -68,9 +68,7 @@ def test_rows_carry_the_early_warning_metrics(name):
         "calibration/mce",
     ):
         assert key in keys, key
-    assert any(
-        k.startswith("sa/") and k.endswith("/sign_diversity") and k != "sa/min_sign_diversity" for k in keys
-    )
+    assert any(k.startswith("sa/") and k.endswith("/sign_diversity") and k != "sa/min_sign_diversity" for k in keys)
     with_sa = [r["step"] for r in rows if "sa/min_sign_diversity" in r]
     loss_steps = [r["step"] for r in rows if "loss" in r]
     # spectral alignment at least every 10 steps over the whole run

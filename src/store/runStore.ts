@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { RUN_ID_PATTERN } from '../protocol/wire';
 import type { FileSink } from './appendLog';
 import type { LineProblem } from './jsonLines';
-import { loadMeta, newMeta, trainerGone, type RunMeta, type RunStatus } from './meta';
+import { META_FILE, loadMeta, newMeta, trainerGone, type RunMeta, type RunStatus } from './meta';
 import { Run, type RunOptions } from './run';
 import { normalizeTags } from './tags';
 
@@ -20,8 +20,8 @@ export interface RunSummary {
   createdAt: number;
   endedAt: number | null;
   dir: string;
-  /** The meta.json it was listed from (tags, config, stats: the Runs tree and the comparison table). */
-  meta: RunMeta;
+  /** The meta.json it was listed from (tags, config, stats: the Runs tree and the comparison table); shared between listings, read only. */
+  readonly meta: Readonly<RunMeta>;
 }
 
 export interface RunStoreEvents {
@@ -53,6 +53,13 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
   private readonly holds = new Map<string, number>();
   private readonly letGo = new Map<string, NodeJS.Timeout>();
   private readonly idleMs: number;
+  /**
+   * The listing's meta.json reads, by run id, keyed by the file's inode, size and mtime: the
+   * comparison table lists the folder once a second while a run logs, and parsing every run's
+   * summary each time took ~1 ms a run (bench/listing.ts). Every write of meta.json is a rename
+   * (MetaWriter), so a new record is a new inode; recovered records are never kept.
+   */
+  private readonly listed = new Map<string, { key: string; meta: RunMeta }>();
 
   constructor(
     readonly dir: string,
@@ -130,17 +137,14 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
       throw err;
     }
     const out: RunSummary[] = [];
+    const present = new Set(entries);
+    for (const id of this.listed.keys()) if (!present.has(id)) this.listed.delete(id);
     for (const id of entries) {
       if (!RunStore.isValidRunId(id)) continue;
       let live = this.loaded.get(id);
       let meta: RunMeta | undefined = live?.meta;
       if (!meta) {
-        // A damaged meta.json is recovered for the listing too (and written back when the run opens).
-        try {
-          meta = (await loadMeta(path.join(this.dir, id)))?.meta;
-        } catch {
-          meta = undefined;
-        }
+        meta = await this.listedMeta(id);
         if (!meta) continue;
         // Said running, but its process is gone: loading it records it as interrupted (Run.load).
         if (meta.status === 'running' && trainerGone(meta)) {
@@ -159,6 +163,25 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
       });
     }
     return out.sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  /** A run's meta.json for the listing: the one read before while the file is the same. */
+  private async listedMeta(id: string): Promise<RunMeta | undefined> {
+    const dir = path.join(this.dir, id);
+    const stat = await fsp.stat(path.join(dir, META_FILE)).catch(() => null);
+    const key = stat ? `${stat.ino}:${stat.size}:${stat.mtimeMs}` : null;
+    const cached = this.listed.get(id);
+    if (key !== null && cached?.key === key) return cached.meta;
+    this.listed.delete(id);
+    // A damaged meta.json is recovered for the listing too (and written back when the run opens).
+    let loaded;
+    try {
+      loaded = await loadMeta(dir);
+    } catch {
+      return undefined;
+    }
+    if (loaded && loaded.recovered === null && key !== null) this.listed.set(id, { key, meta: loaded.meta });
+    return loaded?.meta;
   }
 
   /** The run in memory, loading it from disk if it exists there. */

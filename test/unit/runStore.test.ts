@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { RunStore } from '../../src/store/runStore';
@@ -81,6 +81,40 @@ test('a run left "running" whose process is gone lists as interrupted', async ()
   await store.open({ name: 'gone', pid: Number(dead), host: require('node:os').hostname() });
   const byName = Object.fromEntries((await new RunStore(dir).list()).map((r) => [r.name, r.status]));
   assert.deepEqual(byName, { alive: 'running', gone: 'interrupted' });
+  await store.dispose();
+  cleanup();
+});
+
+test('the listing follows every change of a run’s meta.json, and reads it again only then', async () => {
+  const { dir, cleanup } = tempDir();
+  const writer = new RunStore(dir);
+  const { run } = await writer.open({ name: 'before', pid: process.pid });
+  run.append([row(1, 2.5)], [0]);
+  await run.end('completed', null);
+  await run.flush();
+  await writer.dispose();
+  const file = path.join(run.dir, 'meta.json');
+  const store = new RunStore(dir);
+  const names = async () => (await store.list()).map((r) => `${r.name}:${r.status}`);
+  assert.deepEqual(await names(), ['before:completed']);
+  // Edited in place, as by hand or by another window's store: the listing sees it at once.
+  const meta = JSON.parse(readFileSync(file, 'utf8'));
+  writeFileSync(file, JSON.stringify({ ...meta, name: 'after!' }));
+  const time = Math.floor(Date.now() / 1000) - 60;
+  utimesSync(file, time, time);
+  assert.deepEqual(await names(), ['after!:completed']);
+  // The same file, length and time with other contents is the same record to the listing: what
+  // it keeps between listings is keyed by the file, not parsed again each time.
+  writeFileSync(file, JSON.stringify({ ...meta, name: 'other!' }));
+  utimesSync(file, time, time);
+  assert.deepEqual(await names(), ['after!:completed']);
+  // Damaged: recovered from the logs for the listing, and not kept, so its repair is seen.
+  writeFileSync(file, '{"torn');
+  assert.deepEqual(await names(), [`${run.id}:interrupted`]);
+  writeFileSync(file, JSON.stringify({ ...meta, name: 'repaired' }));
+  assert.deepEqual(await names(), ['repaired:completed']);
+  rmSync(run.dir, { recursive: true });
+  assert.deepEqual(await names(), []);
   await store.dispose();
   cleanup();
 });
