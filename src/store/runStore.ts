@@ -6,6 +6,7 @@ import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import { RUN_ID_PATTERN } from '../protocol/wire';
 import type { FileSink } from './appendLog';
+import { fileVersion } from './fileVersion';
 import type { LineProblem } from './jsonLines';
 import { META_FILE, loadMeta, newMeta, trainerGone, type RunMeta, type RunStatus } from './meta';
 import { Run, type RunOptions } from './run';
@@ -168,8 +169,7 @@ export class RunStore extends EventEmitter<RunStoreEvents> {
   /** A run's meta.json for the listing: the one read before while the file is the same. */
   private async listedMeta(id: string): Promise<RunMeta | undefined> {
     const dir = path.join(this.dir, id);
-    const stat = await fsp.stat(path.join(dir, META_FILE)).catch(() => null);
-    const key = stat ? `${stat.ino}:${stat.size}:${stat.mtimeMs}` : null;
+    const key = await fileVersion(path.join(dir, META_FILE));
     const cached = this.listed.get(id);
     if (key !== null && cached?.key === key) return cached.meta;
     this.listed.delete(id);

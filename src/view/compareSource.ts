@@ -2,9 +2,9 @@
 // A live run's summary is the one its Run keeps current; a run whose meta.json has none (written
 // before the summary existed, or by the SDK with no hub) is summarised from its logs once, read as
 // a stream, and kept until its files change. No run's series is loaded for the table.
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { RoleOverrides } from '../metrics/roles';
+import { fileVersion } from '../store/fileVersion';
 import { countOpenedAlerts, statsFromLogs, type RunStats } from '../store/runStats';
 import type { RunStore, RunSummary } from '../store/runStore';
 import { buildCompareTable, type CompareTable } from './compareRows';
@@ -45,9 +45,6 @@ export class CompareSource {
 
 async function filesKey(dir: string): Promise<string> {
   const parts: string[] = [];
-  for (const file of ['metrics.jsonl', 'alerts.jsonl']) {
-    const stat = await fsp.stat(path.join(dir, file)).catch(() => null);
-    parts.push(stat ? `${stat.size}:${stat.mtimeMs}` : '-');
-  }
+  for (const file of ['metrics.jsonl', 'alerts.jsonl']) parts.push((await fileVersion(path.join(dir, file))) ?? '-');
   return parts.join('|');
 }
